@@ -1,0 +1,23 @@
+"""duban's BPM engine: deploy, run and persist BPMN processes.
+
+The public API is :class:`Engine`, the errors it raises and the views it
+returns. Nothing here imports Flask; see ``engine/README.md`` for the layering.
+"""
+from engine.api import Engine
+from engine.clock import Clock, FrozenClock, SystemClock
+from engine.config import EngineConfig
+from engine.errors import (
+    ConflictError, DefinitionError, DubanError, JobError, NotFound, PermissionDenied, Problem,
+    ScriptError, ValidationError,
+)
+from engine.views import (
+    HistoryEventView, InstanceView, OrganisationView, PersonView, TaskView, VersionView,
+)
+
+__all__ = [
+    "Engine", "EngineConfig", "Clock", "SystemClock", "FrozenClock",
+    "DubanError", "NotFound", "DefinitionError", "ValidationError", "ConflictError",
+    "PermissionDenied", "ScriptError", "JobError", "Problem",
+    "VersionView", "TaskView", "InstanceView", "HistoryEventView", "OrganisationView",
+    "PersonView",
+]

@@ -1,0 +1,196 @@
+"""The ``duban:`` extension namespace: what BPMN cannot say.
+
+Read from ``<bpmn:extensionElements>`` of a flow node into plain JSON-able
+dicts that travel with the task spec (``task_spec.extensions``). Every element
+and attribute is documented in ``docs/extensions.md``; anything else in our
+namespace is refused at deploy, so a typo never silently does nothing.
+Elements of other namespaces (Camunda, Spiff, ...) are left alone.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from lxml import etree
+
+from engine.errors import Problem
+
+DUBAN_NS = "urn:duban:bpmn:1.0"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+FIELD_TYPES = (
+    "string", "text", "integer", "number", "boolean", "date", "datetime",
+    "enum", "multienum", "attachments", "person", "organisation",
+)
+#: where an assignment looks for its role holders
+ORG_SCOPES = ("instance", "parent", "town", "county")
+PERSON_SCOPES = ("starter",)
+IDENTIFIER = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$")
+DATA_REF = re.compile(r"^data:([A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63})$")
+
+
+def _q(tag: str) -> str:
+    return f"{{{DUBAN_NS}}}{tag}"
+
+
+def _bool(value: str | None, default: bool, what: str, problems: list[str]) -> bool:
+    if value is None:
+        return default
+    if value in ("true", "false"):
+        return value == "true"
+    problems.append(f"{what} must be 'true' or 'false', not {value!r}")
+    return default
+
+
+def _number(value: str | None, what: str, problems: list[str]) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        problems.append(f"{what} must be a number, not {value!r}")
+        return None
+
+
+def _check_attrs(elem: etree._Element, allowed: set[str], problems: list[str]) -> None:
+    for name in elem.attrib:
+        if name not in allowed:
+            problems.append(f"unknown attribute {name!r} on duban:{etree.QName(elem).localname}")
+
+
+def parse_form(elem: etree._Element, problems: list[str]) -> list[dict[str, Any]]:
+    _check_attrs(elem, set(), problems)
+    fields: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue  # comments
+        if child.tag != _q("field"):
+            problems.append(f"unexpected element {etree.QName(child).localname!r} in duban:form")
+            continue
+        _check_attrs(child, {"name", "label", "type", "required", "min", "max",
+                             "maxLength", "placeholder", "default", "readonly"}, problems)
+        name = child.get("name")
+        if not name or not IDENTIFIER.match(name):
+            problems.append(f"form field name {name!r} is not a valid identifier")
+            continue
+        if name in seen:
+            problems.append(f"form field {name!r} is defined twice")
+        seen.add(name)
+        ftype = child.get("type", "string")
+        if ftype not in FIELD_TYPES:
+            problems.append(f"form field {name!r} has unknown type {ftype!r} "
+                            f"(known: {', '.join(FIELD_TYPES)})")
+        field: dict[str, Any] = {
+            "name": name,
+            "label": child.get("label") or name,
+            "type": ftype,
+            "required": _bool(child.get("required"), False, f"field {name!r} required", problems),
+            "readonly": _bool(child.get("readonly"), False, f"field {name!r} readonly", problems),
+        }
+        for attr in ("min", "max"):
+            num = _number(child.get(attr), f"field {name!r} {attr}", problems)
+            if num is not None:
+                field[attr] = num
+        if child.get("maxLength") is not None:
+            try:
+                field["max_length"] = int(child.get("maxLength", ""))
+                if field["max_length"] <= 0:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"field {name!r} maxLength must be a positive integer")
+        if child.get("placeholder"):
+            field["placeholder"] = child.get("placeholder")
+        if child.get("default") is not None:
+            field["default"] = child.get("default")
+        options = []
+        for opt in child:
+            if not isinstance(opt.tag, str):
+                continue
+            if opt.tag != _q("option"):
+                problems.append(f"unexpected element {etree.QName(opt).localname!r} in field {name!r}")
+                continue
+            _check_attrs(opt, {"value", "label"}, problems)
+            value = opt.get("value")
+            if value is None or value == "":
+                problems.append(f"an option of field {name!r} has no value")
+                continue
+            options.append({"value": value, "label": opt.get("label") or value})
+        if ftype in ("enum", "multienum"):
+            if not options:
+                problems.append(f"field {name!r} of type {ftype} needs at least one duban:option")
+            field["options"] = options
+        elif options:
+            problems.append(f"field {name!r} of type {ftype} cannot have options")
+        fields.append(field)
+    return fields
+
+
+def parse_assignment(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    _check_attrs(elem, {"role", "org", "person", "fallbackRole"}, problems)
+    role, org, person = elem.get("role"), elem.get("org", "instance"), elem.get("person")
+    if not role and not person:
+        problems.append("duban:assignment needs a role or a person")
+    if org not in ORG_SCOPES and not DATA_REF.match(org):
+        problems.append(f"duban:assignment org {org!r} is unknown "
+                        f"(use {', '.join(ORG_SCOPES)} or data:FIELD)")
+    if person is not None and person not in PERSON_SCOPES and not DATA_REF.match(person):
+        problems.append(f"duban:assignment person {person!r} is unknown (use starter or data:FIELD)")
+    result: dict[str, Any] = {"org": org}
+    if role:
+        result["role"] = role
+    if person:
+        result["person"] = person
+    if elem.get("fallbackRole"):
+        result["fallback_role"] = elem.get("fallbackRole")
+    return result
+
+
+def parse_service(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    _check_attrs(elem, {"handler", "resultVariable"}, problems)
+    handler = elem.get("handler")
+    if not handler or not IDENTIFIER.match(handler.replace(".", "_")):
+        problems.append(f"duban:service handler {handler!r} is not a valid handler name")
+    result = {"handler": handler}
+    if elem.get("resultVariable"):
+        if not IDENTIFIER.match(elem.get("resultVariable", "")):
+            problems.append("duban:service resultVariable is not a valid identifier")
+        result["result_variable"] = elem.get("resultVariable")
+    return result
+
+
+#: element name → (parser, the BPMN element kinds it may sit on)
+PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, ...]]] = {
+    "form": (parse_form, ("userTask", "manualTask", "startEvent")),
+    "assignment": (parse_assignment, ("userTask", "manualTask")),
+    "service": (parse_service, ("serviceTask",)),
+}
+
+
+def parse_extensions(node: etree._Element) -> tuple[dict[str, Any], list[Problem]]:
+    """Read the ``duban:`` extensions of one flow node.
+
+    :return: the extension dict and the problems found (empty when valid).
+    """
+    result: dict[str, Any] = {}
+    problems: list[Problem] = []
+    node_kind = etree.QName(node).localname
+    element_id = node.get("id")
+    for ext in node.findall(f"{{{BPMN_NS}}}extensionElements"):
+        for child in ext:
+            if not isinstance(child.tag, str) or etree.QName(child).namespace != DUBAN_NS:
+                continue
+            name = etree.QName(child).localname
+            messages: list[str] = []
+            if name not in PARSERS:
+                messages.append(f"unknown extension element duban:{name}")
+            else:
+                parser, kinds = PARSERS[name]
+                if node_kind not in kinds:
+                    messages.append(f"duban:{name} is not allowed on a {node_kind}")
+                elif name in result:
+                    messages.append(f"duban:{name} appears twice")
+                else:
+                    result[name] = parser(child, messages)
+            problems.extend(Problem(element_id, m, line=child.sourceline) for m in messages)
+    return result, problems

@@ -1,0 +1,14 @@
+"""Database tables, by area. Alembic (``migrations/``) creates them; tests may too."""
+from engine.models.base import Base, UTCDateTime
+from engine.models.org import Membership, Organisation, Person, Role
+from engine.models.definitions import Deployment, ProcessElement, ProcessVersion
+from engine.models.runtime import (
+    EventSubscription, HistoryEvent, HumanTask, ProcessInstance, TaskCandidate,
+)
+from engine.models.audit import AuditEvent, AuditHead
+
+__all__ = [
+    "Base", "UTCDateTime", "Organisation", "Person", "Role", "Membership",
+    "Deployment", "ProcessVersion", "ProcessElement", "ProcessInstance", "HumanTask", "TaskCandidate",
+    "HistoryEvent", "EventSubscription", "AuditEvent", "AuditHead",
+]

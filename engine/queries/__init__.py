@@ -1,0 +1,1 @@
+"""Reads: projection tables only, never a workflow load."""
