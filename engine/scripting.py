@@ -220,8 +220,10 @@ def _parse(source: str, limits: Limits, script: bool) -> ast.AST:
         _check_depth(tree, limits.max_nesting)
     except SyntaxError as err:
         raise ScriptError(f"syntax error: {err.msg}", line=err.lineno) from None
-    except (ValueError, RecursionError, MemoryError) as err:
-        raise ScriptError(f"cannot parse: {sb.describe(err)}") from None
+    except (RecursionError, MemoryError):
+        raise ScriptError("source is nested too deeply to parse") from None
+    except ValueError as err:
+        raise ScriptError(f"cannot parse: {err}") from None
     _Checker(limits, script).visit(tree)
     return tree
 

@@ -158,7 +158,8 @@ def measure(value: Any, cap: int, shift: int = 6) -> int:
             total += len(v) >> shift
         elif t in CONTAINERS:
             if depth >= MAX_DATA_DEPTH:
-                raise ScriptError(f"data nested more than {MAX_DATA_DEPTH} levels deep")
+                raise ScriptError(f"data nested more than {MAX_DATA_DEPTH} levels deep "
+                                  f"(or containing itself)")
             for x in (chain(v, v.values()) if t is dict else v):
                 tx = type(x)
                 if tx is str:
@@ -194,6 +195,8 @@ def describe(exc: BaseException) -> str:
         return "data nested too deeply"
     if isinstance(exc, MemoryError):
         return "out of memory"
+    if isinstance(exc, OverflowError) and len(exc.args) != 1:
+        return "numeric result out of range"
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:300] + "..."
 
@@ -281,6 +284,7 @@ def compare(op: type, x: Any, y: Any, b: Budget) -> bool:
         if type(y) not in SIZED:
             raise TypeError(f"argument of type '{type(y).__name__}' is not iterable")
         b.guard_in(y, x)
+        b.charge(len(y))
         return (x in y) is (op is ast.In)
     if type(x) in CONTAINERS and type(y) in CONTAINERS:
         b.guard(x)
@@ -390,6 +394,8 @@ def _round(number: Any, ndigits: Any = None) -> Any:
 
 @_builtin("int")
 def _int(value: Any = 0, /, base: Any = _MISSING) -> int:
+    if type(value) is str and len(value) > current().max_bits + 100:
+        raise ValueError("text too long to convert to int")
     return current().new(int(value) if base is _MISSING else int(value, base))
 
 
@@ -587,6 +593,8 @@ def call_method(receiver: Any, name: str, args: Iterable[Any], kwargs: dict[str,
     if entry is None:
         raise TypeError(f"'{type(receiver).__name__}' object has no method '{name}'")
     func, fresh = entry
+    if type(receiver) in SIZED:
+        current().charge(len(receiver))
     if func is None:
         result = getattr(receiver, name)(*args, **kwargs)
         return current().new(result) if fresh else result

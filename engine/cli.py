@@ -1,0 +1,302 @@
+"""The ``duban`` command line: thin commands over :class:`engine.Engine`.
+
+Errors print one line on stderr and exit non-zero (no tracebacks):
+usage 2, not found 3, definition 4, validation 5, conflict 6, permission 7,
+script 8, database 9, any other failure 1.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.errors import (
+    ConflictError, DefinitionError, DubanError, NotFound, PermissionDenied, ScriptError,
+    ValidationError,
+)
+
+EXIT_CODES: dict[type[DubanError], int] = {
+    NotFound: 3, DefinitionError: 4, ValidationError: 5, ConflictError: 6,
+    PermissionDenied: 7, ScriptError: 8,
+}
+
+
+def _exit_code(err: DubanError) -> int:
+    for cls, code in EXIT_CODES.items():
+        if isinstance(err, cls):
+            return code
+    return 1
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value):
+        return asdict(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+def _echo_json(value: Any) -> None:
+    if is_dataclass(value):
+        value = asdict(value)  # type: ignore[arg-type]
+    elif isinstance(value, list):
+        value = [asdict(v) if is_dataclass(v) else v for v in value]  # type: ignore[arg-type]
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _parse_json(text: str | None, what: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.UsageError(f"{what} is not valid JSON: {exc.msg} (column {exc.colno})")
+    if not isinstance(value, dict):
+        raise click.UsageError(f"{what} must be a JSON object")
+    return value
+
+
+class Context:
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+        self._engine: Any = None
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from engine.api import Engine
+
+            self._engine = Engine(self.database_url)
+        return self._engine
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn engine and database errors into one line and an exit code."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DubanError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(_exit_code(err))
+        except SQLAlchemyError as err:
+            first = str(getattr(err, "orig", err)).strip().splitlines()[0]
+            hint = " (run `duban db upgrade` first?)" if "no such table" in first or \
+                "does not exist" in first else ""
+            click.echo(f"error: database: {first}{hint}", err=True)
+            sys.exit(9)
+        except OSError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@click.group()
+@click.option("--database-url", envvar="DUBAN_DATABASE_URL", default=None,
+              help="SQLAlchemy URL (default sqlite:///duban.db, or $DUBAN_DATABASE_URL).")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """督办 duban: BPMN procedures for town and village party organisations."""
+    ctx.obj = Context(database_url)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+@_guard
+def db_upgrade(ctx: Context) -> None:
+    """Create or upgrade the schema to the newest revision."""
+    ctx.engine.migrate()
+    click.echo("database is at the newest revision")
+
+
+def _bpmn_files(paths: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.bpmn")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise click.UsageError(f"no such file or directory: {raw}")
+    if not files:
+        raise click.UsageError("no .bpmn files given")
+    return files
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--as", "by", default="admin", show_default=True, help="who deploys")
+@pass_ctx
+@_guard
+def deploy(ctx: Context, paths: tuple[str, ...], by: str) -> None:
+    """Deploy BPMN files (or every .bpmn in a directory)."""
+    for path in _bpmn_files(paths):
+        version = ctx.engine.deploy_file(path, by=by)
+        for v in version.all_in_file:
+            state = "deployed" if v.created else "unchanged"
+            click.echo(f"{path.name}: {v.process_key} version {v.version} ({state})")
+
+
+@cli.command()
+@click.argument("process_key")
+@click.option("--data", default=None, help="instance data as a JSON object")
+@click.option("--as", "by", required=True, help="who starts it")
+@click.option("--business-key", default=None)
+@click.option("--org", default=None, help="organisation code the instance concerns")
+@pass_ctx
+@_guard
+def start(ctx: Context, process_key: str, data: str | None, by: str,
+          business_key: str | None, org: str | None) -> None:
+    """Start a process instance."""
+    iid = ctx.engine.start(process_key, _parse_json(data, "--data"), by=by,
+                           business_key=business_key, org=org)
+    state = ctx.engine.get_instance(iid).state
+    click.echo(f"instance {iid} started ({state})")
+
+
+@cli.command()
+@click.option("--as", "by", default=None, help="only tasks this person holds or may claim")
+@click.option("--instance", "instance_id", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@_guard
+def tasks(ctx: Context, by: str | None, instance_id: int | None, as_json: bool) -> None:
+    """List open tasks."""
+    eng = ctx.engine
+    if by:
+        found = eng.open_tasks(instance_id=instance_id, assignee=by) + \
+            eng.open_tasks(instance_id=instance_id, candidate_of=by)
+    else:
+        found = eng.open_tasks(instance_id=instance_id)
+    if as_json:
+        _echo_json(found)
+        return
+    if not found:
+        click.echo("no open tasks")
+    for t in found:
+        who = t.assignee or ("candidates: " + ", ".join(t.candidates) if t.candidates else "-")
+        click.echo(f"{t.id}  #{t.instance_id} {t.process_key}  {t.name or t.element_id}  [{who}]")
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--data", default=None, help="form data as a JSON object")
+@click.option("--as", "by", required=True)
+@pass_ctx
+@_guard
+def complete(ctx: Context, task_id: str, data: str | None, by: str) -> None:
+    """Complete a task."""
+    view = ctx.engine.complete(task_id, _parse_json(data, "--data"), by=by)
+    state = ctx.engine.get_instance(view.instance_id).state
+    click.echo(f"task {task_id} completed; instance {view.instance_id} is {state}")
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--as", "by", required=True)
+@pass_ctx
+@_guard
+def claim(ctx: Context, task_id: str, by: str) -> None:
+    """Claim a task."""
+    ctx.engine.claim(task_id, by=by)
+    click.echo(f"task {task_id} claimed by {by}")
+
+
+@cli.command()
+@click.argument("instance_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@_guard
+def instance(ctx: Context, instance_id: int, as_json: bool) -> None:
+    """Show an instance: state, data, open tasks and history."""
+    eng = ctx.engine
+    view = eng.get_instance(instance_id)
+    open_tasks = eng.open_tasks(instance_id=instance_id)
+    history = eng.history(instance_id)
+    if as_json:
+        _echo_json({"instance": asdict(view), "open_tasks": [asdict(t) for t in open_tasks],
+                    "history": [asdict(h) for h in history]})
+        return
+    click.echo(f"instance {view.id}: {view.process_key} v{view.version} — {view.state}")
+    if view.business_key:
+        click.echo(f"business key: {view.business_key}")
+    if view.error:
+        click.echo(f"error: {view.error.get('element_id')}: {view.error.get('message')}")
+    click.echo("data: " + json.dumps(view.data, ensure_ascii=False, default=str))
+    for t in open_tasks:
+        click.echo(f"open: {t.id} {t.name or t.element_id} [{t.assignee or ','.join(t.candidates)}]")
+    zone = ZoneInfo(eng.config.timezone)
+    for h in history:
+        who = f" by {h.by}" if h.by else ""
+        click.echo(f"  {h.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {h.kind:<10} "
+                   f"{h.element_name or h.element_id}{who}")
+
+
+@cli.command()
+@click.argument("instance_id", type=int)
+@click.option("--as", "by", required=True)
+@click.option("--reason", required=True)
+@pass_ctx
+@_guard
+def cancel(ctx: Context, instance_id: int, by: str, reason: str) -> None:
+    """Cancel an instance."""
+    ctx.engine.cancel(instance_id, by=by, reason=reason)
+    click.echo(f"instance {instance_id} cancelled")
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@pass_ctx
+@_guard
+def audit_verify(ctx: Context) -> None:
+    """Check the hash chain; exit 1 naming the first broken event."""
+    report = ctx.engine.verify_audit()
+    if report.ok:
+        click.echo(f"audit trail intact: {report.checked} events")
+        return
+    click.echo(f"audit trail BROKEN at event {report.broken_seq}: {report.reason} "
+               f"({report.checked} events verified before it)", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@click.option("--instances/--no-instances", default=True, help="also start a few instances")
+@pass_ctx
+@_guard
+def demo(ctx: Context, instances: bool) -> None:
+    """Load demo organisations, people, every process in processes/ and a few instances."""
+    from engine.demo import load_demo
+
+    for line in load_demo(ctx.engine, with_instances=instances):
+        click.echo(line)
+
+
+def main() -> None:
+    cli(prog_name="duban")
+
+
+if __name__ == "__main__":
+    main()

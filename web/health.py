@@ -1,0 +1,29 @@
+"""Health pages: is the process up, and can it reach its database?"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template_string
+from sqlalchemy import text
+
+from web import engine_of
+
+bp = Blueprint("health", __name__)
+
+INDEX = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>督办 duban</title></head>
+<body><h1>督办 duban</h1><p>服务运行中。健康检查：<a href="/healthz">/healthz</a></p></body></html>"""
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template_string(INDEX)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[object, int]:
+    engine = engine_of(current_app)
+    try:
+        with engine.sessions() as session:
+            session.execute(text("select 1"))
+        return jsonify(status="ok", database="ok"), 200
+    except Exception as exc:  # the point of this page is to report it
+        return jsonify(status="error", database=str(exc).splitlines()[0]), 503
