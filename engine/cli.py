@@ -76,6 +76,11 @@ class Context:
             self._engine = Engine(self.database_url)
         return self._engine
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -111,6 +116,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """督办 duban: BPMN procedures for town and village party organisations."""
     ctx.obj = Context(database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.group()

@@ -25,8 +25,6 @@ from engine.models import (
 )
 
 if TYPE_CHECKING:
-    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-
     from engine.db.command import CommandContext
 
 RUNNING, COMPLETED, FAILED, CANCELLED, SUSPENDED = (
@@ -65,7 +63,8 @@ class SpecCache:
 @dataclass
 class Loaded:
     row: ProcessInstance
-    workflow: "BpmnWorkflow"
+    #: the SpiffWorkflow BpmnWorkflow (typed loosely: only engine/bpmn knows Spiff)
+    workflow: Any
     run: Run
     spec: CachedSpec
     data_before: dict[str, Any]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -44,169 +43,6 @@ class Limits:
     max_int_bits: int = 4_096      # max bit length of any int produced
 
 
-_ALLOWED = frozenset({
-    ast.Module, ast.Expression, ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.For,
-    ast.While, ast.Break, ast.Continue, ast.Pass, ast.Delete,
-    ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Dict, ast.List, ast.Set,
-    ast.Tuple, ast.Subscript, ast.Slice, ast.ListComp, ast.SetComp, ast.DictComp,
-    ast.GeneratorExp, ast.comprehension, ast.JoinedStr, ast.FormattedValue, ast.Constant,
-    ast.Name, ast.Call, ast.keyword, ast.Attribute, ast.Load, ast.Store, ast.Del,
-    ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Invert,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift,
-    ast.RShift, ast.BitOr, ast.BitXor, ast.BitAnd, ast.Eq, ast.NotEq, ast.Lt, ast.LtE,
-    ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
-})
-_REASONS: dict[type, str] = {
-    ast.Import: "import is not allowed", ast.ImportFrom: "import is not allowed",
-    ast.FunctionDef: "function definitions are not allowed",
-    ast.AsyncFunctionDef: "function definitions are not allowed",
-    ast.Lambda: "lambda is not allowed", ast.ClassDef: "class definitions are not allowed",
-    ast.Global: "global is not allowed", ast.Nonlocal: "nonlocal is not allowed",
-    ast.With: "with is not allowed", ast.AsyncWith: "with is not allowed",
-    ast.Try: "try is not allowed", ast.TryStar: "try is not allowed",
-    ast.Raise: "raise is not allowed", ast.Return: "return is not allowed",
-    ast.Yield: "yield is not allowed", ast.YieldFrom: "yield is not allowed",
-    ast.Await: "await is not allowed", ast.AsyncFor: "async for is not allowed",
-    ast.Assert: "assert is not allowed", ast.NamedExpr: "the := operator is not allowed",
-    ast.Starred: "* unpacking is not allowed", ast.MatMult: "the @ operator is not allowed",
-    ast.Match: "match is not allowed", ast.AnnAssign: "annotations are not allowed",
-}
-#: names refused everywhere, even as data names
-_DENIED = frozenset({
-    "eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr",
-    "delattr", "hasattr", "super", "breakpoint", "dir", "memoryview", "bytearray", "bytes",
-    "classmethod", "staticmethod", "callable", "iter", "__builtins__",
-})
-_CONSTANT_TYPES = (str, int, float, bool, type(None))
-_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<prec>\d+))?"
-                   r"[bcdeEfFgGnosxX%]?", re.S)
-_MAX_SPEC_NUMBER = 1000
-_MAX_GENERATORS = 10
-
-
-class _Checker:
-    """Walks a parsed tree and raises :class:`ScriptError` on the first refused node."""
-
-    def __init__(self, limits: Limits, script: bool) -> None:
-        self.limits = limits
-        self.script = script
-
-    def visit(self, node: ast.AST, loops: int = 0, line: int | None = None) -> None:
-        t = type(node)
-        line = getattr(node, "lineno", line)
-        if t not in _ALLOWED:
-            raise ScriptError(_REASONS.get(t, f"{t.__name__} is not allowed"), line=line)
-        if t is ast.Name:
-            self.name(node.id, "name", line)
-        elif t is ast.Attribute:
-            self.name(node.attr, "attribute", line)
-            if node.attr not in sb.ATTRIBUTE_NAMES or type(node.ctx) is not ast.Load:
-                raise ScriptError(f"attribute '{node.attr}' is not allowed", line=line)
-        elif t is ast.Call:
-            return self.call(node, loops, line)
-        elif t is ast.Constant:
-            self.constant(node.value, line)
-        elif t is ast.FormattedValue:
-            self.visit(node.value, loops, line)
-            return self.spec(node, line)
-        elif t is ast.Dict and None in node.keys:
-            raise ScriptError("** unpacking is not allowed", line=line)
-        elif t in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
-            if len(node.generators) > _MAX_GENERATORS:
-                raise ScriptError("too many 'for' clauses in one comprehension", line=line)
-        elif t is ast.comprehension:
-            if node.is_async or not _simple_target(node.target):
-                raise ScriptError("a comprehension may only assign plain names", line=line)
-        elif t in (ast.Break, ast.Continue) and not loops:
-            raise ScriptError(f"'{t.__name__.lower()}' outside a loop", line=line)
-        elif t in (ast.For, ast.While):
-            for child in (getattr(node, "target", None), getattr(node, "iter", None),
-                          getattr(node, "test", None), *node.body):
-                if child is not None:
-                    self.visit(child, loops + (child in node.body), line)
-            for child in node.orelse:
-                self.visit(child, loops, line)
-            return None
-        for child in ast.iter_child_nodes(node):
-            self.visit(child, loops, line)
-        return None
-
-    def name(self, name: str, kind: str, line: int | None) -> None:
-        if name.startswith("_") or (kind == "name" and name in _DENIED):
-            raise ScriptError(f"{kind} '{name}' is not allowed", line=line)
-
-    def call(self, node: ast.Call, loops: int, line: int | None) -> None:
-        func = node.func
-        if type(func) is ast.Name:
-            self.name(func.id, "name", line)
-            if func.id not in sb.BUILTINS:
-                raise ScriptError(f"calling '{func.id}' is not allowed", line=line)
-        elif type(func) is ast.Attribute:
-            self.name(func.attr, "attribute", line)
-            if func.attr not in sb.METHOD_NAMES:
-                raise ScriptError(f"attribute '{func.attr}' is not allowed", line=line)
-            if not self.script and func.attr in sb.MUTATORS:
-                raise ScriptError(f"method '{func.attr}' changes data and is not allowed "
-                                  f"in a condition", line=line)
-            self.visit(func.value, loops, line)
-        else:
-            self.visit(func, loops, line)
-            raise ScriptError("only built-in functions and methods can be called", line=line)
-        for arg in node.args:
-            self.visit(arg, loops, line)
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise ScriptError("** arguments are not allowed", line=line)
-            self.name(kw.arg, "keyword", line)
-            self.visit(kw.value, loops, line)
-
-    def constant(self, value: Any, line: int | None) -> None:
-        if type(value) not in _CONSTANT_TYPES:
-            raise ScriptError(f"constants of type '{type(value).__name__}' are not allowed",
-                              line=line)
-        if type(value) is int and value.bit_length() > self.limits.max_int_bits:
-            raise ScriptError("integer constant is too large", line=line)
-
-    def spec(self, node: ast.FormattedValue, line: int | None) -> None:
-        spec = _format_spec(node)
-        if spec is None:
-            raise ScriptError("nested fields in a format spec are not allowed", line=line)
-        match = _SPEC.fullmatch(spec)
-        if not match:
-            raise ScriptError(f"format spec {spec!r} is not allowed", line=line)
-        for number in match.group("width", "prec"):
-            if number and int(number) > _MAX_SPEC_NUMBER:
-                raise ScriptError(f"format spec {spec!r} is too wide", line=line)
-
-
-def _simple_target(node: ast.AST) -> bool:
-    if type(node) in (ast.Tuple, ast.List):
-        return all(_simple_target(e) for e in node.elts)   # type: ignore[attr-defined]
-    return type(node) is ast.Name
-
-
-def _format_spec(node: ast.FormattedValue) -> str | None:
-    """The constant spec of a field, ``""`` if none, None if it has nested fields."""
-    if node.format_spec is None:
-        return ""
-    parts = node.format_spec.values            # type: ignore[attr-defined]
-    if not all(type(p) is ast.Constant and type(p.value) is str for p in parts):
-        return None
-    return "".join(p.value for p in parts)
-
-
-def _check_depth(tree: ast.AST, limit: int) -> None:
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (ast.expr, ast.stmt)):
-            depth += 1
-            if depth > limit:
-                raise ScriptError(f"nested more than {limit} levels deep",
-                                  line=getattr(node, "lineno", None))
-        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
-
-
 def _parse(source: str, limits: Limits, script: bool) -> ast.AST:
     if not isinstance(source, str):
         raise ScriptError("the source must be a string")
@@ -217,23 +53,23 @@ def _parse(source: str, limits: Limits, script: bool) -> ast.AST:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, mode="exec" if script else "eval")
-        _check_depth(tree, limits.max_nesting)
+        sb.check_depth(tree, limits.max_nesting)
     except SyntaxError as err:
         raise ScriptError(f"syntax error: {err.msg}", line=err.lineno) from None
     except (RecursionError, MemoryError):
         raise ScriptError("source is nested too deeply to parse") from None
     except ValueError as err:
         raise ScriptError(f"cannot parse: {err}") from None
-    _Checker(limits, script).visit(tree)
+    sb.Checker(limits, script).visit(tree)
     return tree
 
 
 class _Break(BaseException):
-    pass
+    """Raised by ``break``; never escapes a loop (checked at deploy time)."""
 
 
 class _Continue(BaseException):
-    pass
+    """Raised by ``continue``."""
 
 
 def _at(err: ScriptError, node: Any) -> ScriptError:
@@ -319,7 +155,7 @@ class _Run:
                 parts.append(part.value)
             else:
                 value = self.eval(part.value)
-                parts.append(sb.format_value(value, part.conversion, _format_spec(part) or "",
+                parts.append(sb.format_value(value, part.conversion, sb.format_spec(part) or "",
                                              self.b))
         self.b.size(sum(map(len, parts)))
         return self.b.new("".join(parts))
@@ -399,29 +235,31 @@ class _Run:
         else:
             sb.setitem(container, key, result, self.b)
 
-    def delete(self, node: ast.Delete) -> None:
-        for target in node.targets:
-            if type(target) is ast.Name:
-                if target.id not in self.names:
-                    raise ScriptError(f"name '{target.id}' is not defined")
-                del self.names[target.id]
-            elif type(target) is ast.Subscript:
-                sb.delitem(self.eval(target.value), self.index(target.slice), self.b)
-            else:
-                self.delete(ast.Delete(targets=target.elts))  # type: ignore[attr-defined]
+    def delete(self, target: Any) -> None:
+        t = type(target)
+        if t is ast.Delete or t is ast.Tuple or t is ast.List:
+            for sub in target.targets if t is ast.Delete else target.elts:
+                self.delete(sub)
+        elif t is ast.Subscript:
+            sb.delitem(self.eval(target.value), self.index(target.slice), self.b)
+        elif target.id in self.names:
+            del self.names[target.id]
+        else:
+            raise ScriptError(f"name '{target.id}' is not defined")
 
-    def loop(self, node: ast.For | ast.While) -> None:
-        is_for = type(node) is ast.For
-        items = iter(sb.iterate(self.eval(node.iter))) if is_for else None  # type: ignore[union-attr]
+    def loop(self, node: Any) -> None:
+        """``for`` and ``while``; every iteration is a step."""
+        items = iter(sb.iterate(self.eval(node.iter))) if type(node) is ast.For else None
         while True:
             self.b.tick()
-            if is_for:
-                item = next(items, _END)                  # type: ignore[arg-type]
+            if items is None:
+                if not self.eval(node.test):
+                    break
+            else:
+                item = next(items, _END)
                 if item is _END:
                     break
-                self.assign(node.target, item)           # type: ignore[union-attr]
-            elif not self.eval(node.test):               # type: ignore[union-attr]
-                break
+                self.assign(node.target, item)
             try:
                 self.run(node.body)
             except _Break:

@@ -1,14 +1,17 @@
-"""Bounded built-ins, methods and operators for :mod:`engine.scripting`.
+"""Allow-lists, the deploy-time check and bounded built-ins of :mod:`engine.scripting`.
 
-Everything here works on plain data only (``dict``, ``list``, ``str``, numbers,
-dates ...), checks the size of a result *before* computing it where that could
-be costly, and counts work against the :class:`Budget` of the running script.
+Everything that runs here works on plain data only (``dict``, ``list``, ``str``,
+numbers, dates ...), checks the size of a result *before* computing it where
+that could be costly, and counts work against the :class:`Budget` of the
+running script. :class:`Checker` refuses, at deploy time, every node, name,
+attribute and call that is not on the allow-lists below.
 """
 from __future__ import annotations
 
 import ast
 import datetime as dt
 import operator
+import re
 import sys
 import time
 from contextvars import ContextVar
@@ -88,8 +91,8 @@ class Budget:
         if t is int:
             n = value.bit_length()
             if n > 64:
-                self.bits(n)
                 self.alloc(n >> 3)
+            self.bits(n)
         elif t in SIZED:
             self.size(len(value))
             self.alloc(sys.getsizeof(value) if nbytes is None else nbytes)
@@ -250,6 +253,36 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 _SEQUENCES = frozenset({str, list, tuple})
+
+
+# --- allow-lists of the deploy-time check --------------------------------------
+
+ALLOWED_NODES = frozenset({
+    ast.Module, ast.Expression, ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.For,
+    ast.While, ast.Break, ast.Continue, ast.Pass, ast.Delete,
+    ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Dict, ast.List, ast.Set,
+    ast.Tuple, ast.Subscript, ast.Slice, ast.ListComp, ast.SetComp, ast.DictComp,
+    ast.GeneratorExp, ast.comprehension, ast.JoinedStr, ast.FormattedValue, ast.Constant,
+    ast.Name, ast.Call, ast.keyword, ast.Attribute, ast.Load, ast.Store, ast.Del,
+    ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Invert, *_BINOPS, *_CMPOPS,
+    ast.Is, ast.IsNot, ast.In, ast.NotIn,
+})
+#: how a refused node is named in the reason "... is not allowed"
+REFUSED_NODES: dict[type, str] = {
+    ast.Import: "import", ast.ImportFrom: "import", ast.FunctionDef: "def",
+    ast.AsyncFunctionDef: "def", ast.Lambda: "lambda", ast.ClassDef: "class",
+    ast.Global: "global", ast.Nonlocal: "nonlocal", ast.With: "with", ast.AsyncWith: "with",
+    ast.Try: "try", ast.TryStar: "try", ast.Raise: "raise", ast.Return: "return",
+    ast.Yield: "yield", ast.YieldFrom: "yield", ast.Await: "await", ast.AsyncFor: "async for",
+    ast.Assert: "assert", ast.NamedExpr: "the := operator", ast.Starred: "* unpacking",
+    ast.MatMult: "the @ operator", ast.Match: "match", ast.AnnAssign: "an annotation",
+}
+#: names refused everywhere, even as data names
+DENIED_NAMES = frozenset({
+    "eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr",
+    "delattr", "hasattr", "super", "breakpoint", "dir", "memoryview", "bytearray", "bytes",
+    "classmethod", "staticmethod", "callable", "iter", "__builtins__",
+})
 
 
 def binop(op: type, x: Any, y: Any, b: Budget) -> Any:
@@ -454,7 +487,8 @@ def _range(*args: Any) -> list[int]:
 @_builtin("enumerate")
 def _enumerate(iterable: Any, /, start: Any = 0) -> list[tuple[int, Any]]:
     items = iterate(iterable)
-    current().alloc(64 * len(items))
+    big = abs(start).bit_length() >> 3 if type(start) in INTS else 0
+    current().alloc((64 + big) * len(items))
     return current().new(list(enumerate(items, start)))
 
 
@@ -559,11 +593,13 @@ def _set_op(name: str) -> Callable[..., Any]:
     return method
 
 
-_Method = tuple[Callable[..., Any] | None, bool]   # (wrapper or None for the real one, fresh result)
+#: (our wrapper, or None to call the real method; whether the result is a new value)
+_Method = tuple[Callable[..., Any] | None, bool]
 _FRESH: _Method = (None, True)
 _PLAIN: _Method = (None, False)
 METHODS: dict[type, dict[str, _Method]] = {
-    str: {**dict.fromkeys(("lower", "upper", "strip", "lstrip", "rstrip", "split", "title"), _FRESH),
+    str: {**dict.fromkeys(("lower", "upper", "strip", "lstrip", "rstrip", "split", "title"),
+                          _FRESH),
           **dict.fromkeys(("startswith", "endswith", "find", "count", "isdigit"), _PLAIN),
           "join": (_join, False), "replace": (_replace, False), "zfill": (_zfill, False)},
     list: {"append": (_append, False), "extend": (_extend, False), "insert": (_insert, False),
@@ -580,6 +616,10 @@ METHODS: dict[type, dict[str, _Method]] = {
     dt.datetime: {"isoformat": _FRESH, "weekday": _PLAIN, "date": _PLAIN},
     dt.timedelta: {"total_seconds": _PLAIN},
 }
+for _type, _methods in METHODS.items():
+    for _name, (_func, _) in _methods.items():
+        if _func is not None:       # name the wrappers as Python would in error messages
+            _func.__name__, _func.__qualname__ = _name, f"{_type.__name__}.{_name}"
 #: every method name that may be called on some type
 METHOD_NAMES = frozenset().union(*METHODS.values())
 #: methods that change their receiver, refused in conditions
@@ -599,3 +639,137 @@ def call_method(receiver: Any, name: str, args: Iterable[Any], kwargs: dict[str,
         result = getattr(receiver, name)(*args, **kwargs)
         return current().new(result) if fresh else result
     return func(receiver, *args, **kwargs)
+
+
+# --- the deploy-time check ----------------------------------------------------
+
+_CONSTANT_TYPES = (str, int, float, bool, type(None))
+_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<prec>\d+))?"
+                   r"[bcdeEfFgGnosxX%]?", re.S)
+_MAX_SPEC_NUMBER = 1000
+_MAX_GENERATORS = 10
+
+
+class Checker:
+    """Walks a parsed tree and raises :class:`ScriptError` on the first refused node."""
+
+    def __init__(self, limits: Any, script: bool) -> None:
+        self.limits = limits
+        self.script = script
+
+    def visit(self, node: ast.AST, loops: int = 0, line: int | None = None) -> None:
+        t = type(node)
+        line = getattr(node, "lineno", line)
+        if t not in ALLOWED_NODES:
+            raise ScriptError(f"{REFUSED_NODES.get(t, t.__name__)} is not allowed", line=line)
+        if t is ast.Name:
+            self.name(node.id, "name", line)
+        elif t is ast.Attribute:
+            self.name(node.attr, "attribute", line)
+            if node.attr not in ATTRIBUTE_NAMES or type(node.ctx) is not ast.Load:
+                raise ScriptError(f"attribute '{node.attr}' is not allowed", line=line)
+        elif t is ast.Call:
+            return self.call(node, loops, line)
+        elif t is ast.Constant:
+            self.constant(node.value, line)
+        elif t is ast.FormattedValue:
+            self.visit(node.value, loops, line)
+            return self.spec(node, line)
+        elif t is ast.Dict and None in node.keys:
+            raise ScriptError("** unpacking is not allowed", line=line)
+        elif t in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            if len(node.generators) > _MAX_GENERATORS:
+                raise ScriptError("too many 'for' clauses in one comprehension", line=line)
+        elif t is ast.comprehension:
+            if node.is_async or not _simple_target(node.target):
+                raise ScriptError("a comprehension may only assign plain names", line=line)
+        elif t in (ast.Break, ast.Continue) and not loops:
+            raise ScriptError(f"'{t.__name__.lower()}' outside a loop", line=line)
+        elif t in (ast.For, ast.While):
+            for child in (getattr(node, "target", None), getattr(node, "iter", None),
+                          getattr(node, "test", None), *node.body):
+                if child is not None:
+                    self.visit(child, loops + (child in node.body), line)
+            for child in node.orelse:
+                self.visit(child, loops, line)
+            return None
+        for child in ast.iter_child_nodes(node):
+            self.visit(child, loops, line)
+        return None
+
+    def name(self, name: str, kind: str, line: int | None) -> None:
+        if name.startswith("_") or (kind == "name" and name in DENIED_NAMES):
+            raise ScriptError(f"{kind} '{name}' is not allowed", line=line)
+
+    def call(self, node: ast.Call, loops: int, line: int | None) -> None:
+        func = node.func
+        if type(func) is ast.Name:
+            self.name(func.id, "name", line)
+            if func.id not in BUILTINS:
+                raise ScriptError(f"calling '{func.id}' is not allowed", line=line)
+        elif type(func) is ast.Attribute:
+            self.name(func.attr, "attribute", line)
+            if func.attr not in METHOD_NAMES:
+                raise ScriptError(f"attribute '{func.attr}' is not allowed", line=line)
+            if not self.script and func.attr in MUTATORS:
+                raise ScriptError(f"method '{func.attr}' changes data and is not allowed "
+                                  f"in a condition", line=line)
+            self.visit(func.value, loops, line)
+        else:
+            self.visit(func, loops, line)
+            raise ScriptError("only built-in functions and methods can be called", line=line)
+        for arg in node.args:
+            self.visit(arg, loops, line)
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise ScriptError("** arguments are not allowed", line=line)
+            self.name(kw.arg, "keyword", line)
+            self.visit(kw.value, loops, line)
+
+    def constant(self, value: Any, line: int | None) -> None:
+        if type(value) not in _CONSTANT_TYPES:
+            raise ScriptError(f"constants of type '{type(value).__name__}' are not allowed",
+                              line=line)
+        if type(value) is int and value.bit_length() > self.limits.max_int_bits:
+            raise ScriptError("integer constant is too large", line=line)
+
+    def spec(self, node: ast.FormattedValue, line: int | None) -> None:
+        spec = format_spec(node)
+        if spec is None:
+            raise ScriptError("nested fields in a format spec are not allowed", line=line)
+        match = _SPEC.fullmatch(spec)
+        if not match:
+            raise ScriptError(f"format spec {spec!r} is not allowed", line=line)
+        for number in match.group("width", "prec"):
+            if number and int(number) > _MAX_SPEC_NUMBER:
+                raise ScriptError(f"format spec {spec!r} is too wide", line=line)
+
+
+def _simple_target(node: ast.AST) -> bool:
+    """A name, or a tuple or list of simple targets."""
+    if type(node) in (ast.Tuple, ast.List):
+        return all(_simple_target(e) for e in node.elts)   # type: ignore[attr-defined]
+    return type(node) is ast.Name
+
+
+def format_spec(node: ast.FormattedValue) -> str | None:
+    """The constant spec of a field, ``""`` if none, None if it has nested fields."""
+    if node.format_spec is None:
+        return ""
+    parts = node.format_spec.values            # type: ignore[attr-defined]
+    if not all(type(p) is ast.Constant and type(p.value) is str for p in parts):
+        return None
+    return "".join(p.value for p in parts)
+
+
+def check_depth(tree: ast.AST, limit: int) -> None:
+    """Refuse a tree whose statements and expressions nest deeper than ``limit``."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (ast.expr, ast.stmt)):
+            depth += 1
+            if depth > limit:
+                raise ScriptError(f"nested more than {limit} levels deep",
+                                  line=getattr(node, "lineno", None))
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))

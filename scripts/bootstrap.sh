@@ -1,0 +1,34 @@
+# Sourced by scripts/run and scripts/test: make .venv with duban installed.
+# Needs only python3 (3.11+); installs python3-venv with apt when venv is missing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "duban needs Python 3.11 or newer (found: $("$PY" --version 2>&1))" >&2
+  exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+      ver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      apt-get update -qq && (apt-get install -y -qq "python${ver}-venv" || apt-get install -y -qq python3-venv)
+      rm -rf "$VENV"; "$PY" -m venv "$VENV"
+    else
+      echo "cannot create a virtualenv: install python3-venv" >&2; exit 1
+    fi
+  fi
+fi
+# reinstall only when the pins changed
+stamp="$VENV/.installed-$(cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-${DUBAN_EXTRAS:-base}"
+if [ ! -f "$stamp" ]; then
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  if [ -n "${DUBAN_EXTRAS:-}" ]; then
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[${DUBAN_EXTRAS}]"
+  else
+    "$VENV/bin/python" -m pip install -q -e "$ROOT"
+  fi
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi

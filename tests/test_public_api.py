@@ -1,0 +1,37 @@
+"""The names outside code relies on; changing them is a breaking change."""
+import engine
+
+PUBLIC = {
+    "Engine", "EngineConfig", "Clock", "SystemClock", "FrozenClock",
+    "DubanError", "NotFound", "DefinitionError", "ValidationError", "ConflictError",
+    "PermissionDenied", "ScriptError", "JobError", "Problem",
+    "VersionView", "TaskView", "InstanceView", "HistoryEventView", "OrganisationView",
+    "PersonView",
+}
+
+ENGINE_METHODS = {
+    "migrate", "deploy", "deploy_file", "start", "open_tasks", "get_task", "claim", "unclaim",
+    "complete", "get_instance", "history", "cancel", "suspend", "resume", "correlate_message",
+    "send_signal", "retry", "register_service", "add_organisation", "add_person",
+    "grant_role", "verify_audit", "dispose",
+}
+
+
+def test_exported_members():
+    assert set(engine.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert hasattr(engine, name)
+
+
+def test_engine_methods():
+    assert ENGINE_METHODS <= {n for n in dir(engine.Engine) if not n.startswith("_")}
+
+
+def test_views_have_the_documented_fields():
+    fields = set(engine.TaskView.__dataclass_fields__)
+    assert {"id", "element_id", "name", "instance_id", "assignee", "candidates",
+            "created_at", "due_at", "form"} <= fields
+    assert {"state", "data", "process_key", "version", "business_key"} <= set(
+        engine.InstanceView.__dataclass_fields__)
+    assert {"element_id", "kind", "at", "by"} <= set(engine.HistoryEventView.__dataclass_fields__)
+    assert {"process_key", "version", "id"} <= set(engine.VersionView.__dataclass_fields__)
