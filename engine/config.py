@@ -18,11 +18,17 @@ class EngineConfig:
     fallback_person: str = "admin"
     #: wall-clock bound for one script or condition run
     script_seconds: float = 2.0
+    #: SQLite's synchronous pragma: NORMAL (survives process crashes) or FULL (power cuts too)
+    sqlite_synchronous: str = "NORMAL"
     #: SQLAlchemy pool size on PostgreSQL
     pool_size: int = 5
     #: echo SQL (debugging)
     echo: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sqlite_synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
+            raise ValueError("DUBAN_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
 
     @classmethod
     def from_env(cls, database_url: str | None = None, **overrides: object) -> "EngineConfig":
@@ -32,6 +38,7 @@ class EngineConfig:
             "timezone": env.get("DUBAN_TIMEZONE", cls.timezone),
             "fallback_role": env.get("DUBAN_FALLBACK_ROLE", cls.fallback_role),
             "fallback_person": env.get("DUBAN_FALLBACK_PERSON", cls.fallback_person),
+            "sqlite_synchronous": env.get("DUBAN_SQLITE_SYNCHRONOUS", cls.sqlite_synchronous),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ methods of plain data types plus a few date fields. Usage::
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import textwrap
 import warnings
@@ -352,13 +353,21 @@ class CompiledScript:
     def execute(self, names: dict[str, Any]) -> None:
         """Run the script; assignments write into ``names`` (the task data).
 
-        If the script fails, ``names`` may hold the changes made before the failure.
+        The script runs on a deep copy, so ``names`` changes (in place) only if it
+        succeeds; a failed script leaves it exactly as it was.
 
         :raises ScriptError: on any failure, with the line where it happened.
         """
         if not self.is_script:
             raise ScriptError("an expression cannot be executed; use evaluate()")
-        self._run(names, lambda run: run.run(self._tree.body) or dict(names))
+        try:
+            work = copy.deepcopy(dict(names))
+        except Exception as err:
+            raise ScriptError(f"the task data cannot be copied: {sb.describe(err)}") from None
+        self._run(work, lambda run: run.run(self._tree.body) or work)
+        for key in [key for key in names if key not in work]:
+            del names[key]
+        names.update(work)
 
     def _run(self, names: Any, body: Callable[[_Run], Any]) -> Any:
         budget = sb.Budget(self.limits)

@@ -13,8 +13,10 @@ from engine.bpmn import serializer, workflows
 from engine.bpmn.runner import Run
 from engine.db.command import CommandContext
 from engine.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from engine.models import EventSubscription, Membership, Person, ProcessInstance, ProcessVersion
-from engine.organisations import SYSTEM_ACTOR, get_org
+from engine.models import (
+    EventSubscription, Membership, Organisation, Person, ProcessInstance, ProcessVersion,
+)
+from engine.organisations import SYSTEM_ACTOR
 from engine.runtime import CANCELLED, FAILED, RUNNING, SUSPENDED
 
 MAX_DATA_BYTES = 1_000_000
@@ -49,18 +51,31 @@ def check_data(data: Any, what: str = "data") -> dict[str, Any]:
     return dict(data)
 
 
-def latest_version(ctx: CommandContext, process_key: str) -> ProcessVersion:
-    row = ctx.session.execute(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
-                              .order_by(ProcessVersion.version.desc()).limit(1)).scalar_one_or_none()
+def latest_version(ctx: CommandContext, process_key: str) -> tuple[int, int]:
+    """(version id, version number) of the newest version of a process."""
+    v = ProcessVersion.__table__.c
+    row = ctx.session.connection().execute(
+        select(v.id, v.version).where(v.process_key == process_key)
+        .order_by(v.version.desc()).limit(1)).first()
     if row is None:
         raise NotFound(f"no process {process_key!r} is deployed")
-    return row
+    return row[0], row[1]
+
+
+def org_id_of(ctx: CommandContext, org: str | int) -> int:
+    o = Organisation.__table__.c
+    found = ctx.session.connection().execute(
+        select(o.id).where(o.id == org if isinstance(org, int) else o.code == org)).scalar()
+    if found is None:
+        raise NotFound(f"no organisation {org!r}")
+    return int(found)
 
 
 def _default_org(ctx: CommandContext, by: str) -> int | None:
-    return ctx.session.execute(
-        select(Membership.org_id).join(Person, Person.id == Membership.person_id)
-        .where(Person.username == by).order_by(Membership.id).limit(1)).scalar_one_or_none()
+    m, p = Membership.__table__.c, Person.__table__.c
+    return ctx.session.connection().execute(
+        select(m.org_id).join_from(Membership.__table__, Person.__table__, p.id == m.person_id)
+        .where(p.username == by).order_by(m.id).limit(1)).scalar()
 
 
 def start(ctx: CommandContext, process_key: str, data: dict[str, Any] | None = None, *,
@@ -75,21 +90,23 @@ def start(ctx: CommandContext, process_key: str, data: dict[str, Any] | None = N
     :raise PermissionDenied: *by* is unknown or may not act for *org*.
     :raise ValidationError: the data is not a JSON object or fails the start form.
     """
-    require_actor(ctx, by)
+    if not by or not isinstance(by, str):
+        raise ValidationError({"by": "who acts must be given"})
     payload = check_data(data)
     if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 200):
         raise ValidationError({"business_key": "must be text of at most 200 characters"})
-    version = latest_version(ctx, process_key)
-    org_id = get_org(ctx.session, org).id if org is not None else _default_org(ctx, by)
+    version_id, version = latest_version(ctx, process_key)
+    org_id = org_id_of(ctx, org) if org is not None else _default_org(ctx, by)
     if by != SYSTEM_ACTOR:
+        # also refuses unknown and inactive people
         permissions.require_starter(ctx.session, by, org_id)
-    cached = ctx.engine.specs.get(ctx, version.id)
+    cached = ctx.engine.specs.get(ctx, version_id)
     form = workflows.start_form(cached.spec)
     if form:
         payload = {**payload, **forms.validate(form, {k: v for k, v in payload.items()
                                                       if k in {f["name"] for f in form}})}
-    row = ProcessInstance(process_version_id=version.id, process_key=version.process_key,
-                          version=version.version, business_key=business_key, state=RUNNING,
+    row = ProcessInstance(process_version_id=version_id, process_key=process_key,
+                          version=version, business_key=business_key, state=RUNNING,
                           org_id=org_id, started_by=by, started_at=ctx.now, updated_at=ctx.now,
                           state_json="{}", state_format=serializer.STATE_FORMAT, data_json="{}")
     ctx.session.add(row)
@@ -99,7 +116,7 @@ def start(ctx: CommandContext, process_key: str, data: dict[str, Any] | None = N
                                           runtime.script_engine(ctx, row), payload)
         loaded = runtime.Loaded(row, workflow, Run(workflow), cached, {})
         ctx.record("instance.started", by=by, instance_id=row.id, process_key=process_key,
-                   version=version.version, business_key=business_key, org_id=org_id,
+                   version=version, business_key=business_key, org_id=org_id,
                    data=payload)
         error = runtime.run_engine(loaded)
         runtime.save(ctx, loaded, by=by, error=error)

@@ -215,6 +215,21 @@ del scratch
     assert "scratch" not in data
 
 
+def test_failed_script_leaves_data_unchanged() -> None:
+    data = {"items": [1], "d": {"k": 1}, "keep": 1}
+    with pytest.raises(ScriptError):
+        compile_script("items.append(2)\nd['k'] = 2\ndel keep\nnew = 1\nx = 1 / 0"
+                       ).execute(data)
+    assert data == {"items": [1], "d": {"k": 1}, "keep": 1}
+
+
+def test_successful_script_updates_data_in_place() -> None:
+    data = {"items": [1], "gone": 1}
+    same = data
+    compile_script("items.append(2)\ndel gone\nnew = 1").execute(data)
+    assert same is data and data == {"items": [1, 2], "new": 1}
+
+
 def test_list_plus_equals_extends_in_place() -> None:
     data = run("alias = items\nitems += [3]", items=[1, 2])
     assert data["alias"] is data["items"] and data["items"] == [1, 2, 3]
