@@ -10,9 +10,9 @@ rectification loop (submit → review → send back) grows the tree, the stored
 JSON and the cost of every step with each round, and past ~330 rounds the
 task iterator's depth limit silently stalls the instance. Finished work is
 already recorded in history rows, so after each command we keep only the
-smallest subtree that holds every unfinished task (plus its parent, whose
-data the subtree inherits), hang it under the root, and drop the rest.
-Event-subprocess listeners hanging off the root are kept as they are.
+finished tasks SpiffWorkflow still reads (listed above ``_keep_set``) and the
+unfinished ones, and drop the rest. This holds inside parallel branches and
+subprocesses too, so no construct makes a long-lived instance grow.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
-from SpiffWorkflow.bpmn.specs.defaults import EventSubprocess
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -161,15 +161,33 @@ class Run:
         return changes
 
 
+def _definitions(definition: Any) -> list[Any]:
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition]
+
+
 def waiting_catches(wf: BpmnWorkflow) -> set[tuple[str, str, str]]:
+    """Every message or signal the instance would catch now: (kind, name, task id).
+
+    Event subprocesses started by a message or signal have no task until they
+    fire; SpiffWorkflow keeps them as triggers on the process start, and they
+    are listed here as ``trigger:<subprocess id>``.
+    """
     result = set()
+    if not wf.is_completed():
+        for name in getattr(wf.spec.start, "trigger_specs", []):
+            sub_spec = wf.subprocess_specs.get(name)
+            for start in getattr(sub_spec, "bpmn_start_events", []) if sub_spec else []:
+                for d in _definitions(start.event_definition):
+                    if isinstance(d, MessageEventDefinition):
+                        result.add(("message", d.name, f"trigger:{name}"))
+                    elif isinstance(d, SignalEventDefinition):
+                        result.add(("signal", d.name, f"trigger:{name}"))
     for task in wf.event_manager.tasks.values():
         if not isinstance(task.task_spec, CatchingEvent) or task.state != TaskState.WAITING:
             continue
-        definition = task.task_spec.event_definition
-        defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) \
-            else [definition]
-        for d in defs:
+        for d in _definitions(task.task_spec.event_definition):
             if isinstance(d, MessageEventDefinition):
                 result.add(("message", d.name, str(task.id)))
             elif isinstance(d, SignalEventDefinition):
@@ -178,112 +196,105 @@ def waiting_catches(wf: BpmnWorkflow) -> set[tuple[str, str, str]]:
 
 
 # -- compaction --------------------------------------------------------------
-
-def _is_listener(task: Task) -> bool:
-    """An event subprocess hanging off the root, waiting for its trigger."""
-    return isinstance(task.task_spec, EventSubprocess)
-
-
-def _path(task: Task) -> list[Task]:
-    path = []
-    node: Task | None = task
-    while node is not None:
-        path.append(node)
-        node = node.parent
-    path.reverse()
-    return path
+#
+# Which finished tasks SpiffWorkflow still reads, and so must stay:
+# - the parent of every live task: its data is what the task inherited, and a
+#   join checks that its instance's parent (an incoming flow) completed;
+# - the children of every live task: a multi-instance task counts its
+#   finished instances, a subprocess task owns its predicted successors;
+# - while a join waits (WAITING or READY), every instance of that join and
+#   their parents: which inputs have arrived is read from them;
+# - for a live instance of a structured join (boundary events, several start
+#   events), its split ancestor and the split's children.
+# Everything else is history. Kept tasks are re-linked to their nearest kept
+# ancestor, which preserves every ancestor relation among them.
 
 
-def _lowest_common_ancestor(tasks: list[Task]) -> Task:
-    paths = [_path(t) for t in tasks]
-    lca = paths[0][0]
-    for level in zip(*paths):
-        if all(node is level[0] for node in level):
-            lca = level[0]
-        else:
-            break
-    return lca
-
-
-def _drop(wf: Any, task: Task, top: BpmnWorkflow) -> int:
-    """Remove *task* and its subtree from *wf* (no callbacks: it is history)."""
-    removed = 0
-    stack = [task]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
-        wf.tasks.pop(node.id, None)
-        top.event_manager.remove_task(node)
-        if node.id in top.subprocesses and isinstance(node.task_spec, SubWorkflowTask):
-            sub = top.subprocesses.pop(node.id)
-            removed += _drop(sub, sub.task_tree, top)
-        removed += 1
-    return removed
+def _keep_set(wf: Any) -> set[UUID]:
+    tasks = wf.tasks
+    keep = {wf.task_tree.id}
+    waiting_joins: set[str] = set()
+    for task in tasks.values():
+        if not task.has_state(LIVE):
+            continue
+        keep.add(task.id)
+        if task._parent is not None:
+            keep.add(task._parent)
+        keep.update(task._children)
+        spec = task.task_spec
+        if isinstance(spec, Join):
+            if task.state in (TaskState.WAITING, TaskState.READY):
+                waiting_joins.add(spec.name)
+            if spec.split_task:
+                split = task.find_ancestor(spec.split_task)
+                if split is not None:
+                    keep.add(split.id)
+                    keep.update(split._children)
+    if waiting_joins:
+        for task in tasks.values():
+            if task.task_spec.name in waiting_joins:
+                keep.add(task.id)
+                if task._parent is not None:
+                    keep.add(task._parent)
+    return keep
 
 
 def compact_one(wf: Any, top: BpmnWorkflow) -> int:
-    root = wf.task_tree
-    listeners = [c for c in root.children if _is_listener(c)]
-    listener_ids = {c.id for c in listeners}
-
-    def under_listener(task: Task) -> bool:
-        node = task
-        while node.parent is not None and node.parent is not root:
-            node = node.parent
-        return node.id in listener_ids
-
-    live = [t for t in wf.tasks.values() if t.has_state(LIVE) and t is not root
-            and not under_listener(t)]
-    if not live:
-        if not wf.is_completed():
-            return 0
-        # finished: the data lives on the workflow; only the root stays
-        removed = 0
-        for child in list(root.children):
-            if child.id not in listener_ids:
-                removed += _drop(wf, child, top)
-        root._children = [c for c in root._children if c in listener_ids]
-        wf.last_task = root
-        return removed
-    keep = _lowest_common_ancestor(live)
-    if keep.parent is not None:
-        keep = keep.parent  # its data is what the kept subtree inherited
-    if keep is root or keep.parent is root:
+    """Drop finished tasks SpiffWorkflow no longer reads; return how many."""
+    if wf.is_completed():
+        keep = {wf.task_tree.id}
+    else:
+        keep = _keep_set(wf)
+    if len(keep) == len(wf.tasks):
         return 0
+    root = wf.task_tree
+    new_children: dict[UUID, list[UUID]] = {root.id: []}
+    new_parent: dict[UUID, UUID] = {}
+    stack: list[tuple[UUID, UUID]] = [(c, root.id) for c in reversed(root._children)]
+    while stack:  # depth first, in child order, so kept children keep their order
+        task_id, kept_above = stack.pop()
+        task = wf.tasks.get(task_id)
+        if task is None:
+            continue
+        if task_id in keep:
+            new_children[kept_above].append(task_id)
+            new_children[task_id] = []
+            new_parent[task_id] = kept_above
+            kept_above = task_id
+        stack.extend((c, kept_above) for c in reversed(task._children))
     removed = 0
-    for child in list(root.children):
-        if child.id not in listener_ids:
-            removed += _drop_except(wf, child, keep, top)
-    keep.parent = root
-    root._children = [keep.id] + [c for c in root._children if c in listener_ids]
+    for task_id in [t for t in wf.tasks if t not in new_children]:
+        task = wf.tasks.pop(task_id)
+        top.event_manager.remove_task(task)
+        if task_id in top.subprocesses and isinstance(task.task_spec, SubWorkflowTask):
+            removed += _drop_subprocess(top, task_id)
+        removed += 1
+    for task_id, children in new_children.items():
+        task = wf.tasks[task_id]
+        task._children = children
+        if task_id != root.id:
+            task._parent = new_parent[task_id]
     if wf.last_task is not None and wf.last_task.id not in wf.tasks:
-        wf.last_task = keep
+        wf.last_task = root
     return removed
 
 
-def _drop_except(wf: Any, task: Task, keep: Task, top: BpmnWorkflow) -> int:
-    """Drop the subtree of *task*, sparing the subtree of *keep* inside it."""
+def _drop_subprocess(top: BpmnWorkflow, task_id: UUID) -> int:
+    sub = top.subprocesses.pop(task_id)
     removed = 0
-    stack = [task]
-    while stack:
-        node = stack.pop()
-        if node is keep:
-            continue
-        stack.extend(node.children)
-        wf.tasks.pop(node.id, None)
-        top.event_manager.remove_task(node)
-        if node.id in top.subprocesses and isinstance(node.task_spec, SubWorkflowTask):
-            sub = top.subprocesses.pop(node.id)
-            removed += _drop(sub, sub.task_tree, top)
+    for task in list(sub.tasks.values()):
+        top.event_manager.remove_task(task)
+        if task.id in top.subprocesses:
+            removed += _drop_subprocess(top, task.id)
         removed += 1
     return removed
 
 
 def compact(wf: BpmnWorkflow) -> int:
-    """Compact the top workflow and every live subprocess; return tasks removed."""
+    """Compact the top workflow and every subprocess still held; return tasks removed."""
     removed = compact_one(wf, wf)
     for key in list(wf.subprocesses):
         sub = wf.subprocesses.get(key)
-        if sub is not None:  # an earlier pass may have dropped it with its parent
+        if sub is not None:  # an earlier pass may have dropped it with its parent task
             removed += compact_one(sub, wf)
     return removed

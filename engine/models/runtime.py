@@ -108,4 +108,5 @@ class EventSubscription(Base):
     #: message or signal
     kind: Mapped[str] = mapped_column(String(10))
     event_name: Mapped[str] = mapped_column(String(200))
-    task_id: Mapped[str] = mapped_column(String(36))
+    #: the waiting task's id, or "trigger:<event subprocess id>" for a start trigger
+    task_id: Mapped[str] = mapped_column(String(240))

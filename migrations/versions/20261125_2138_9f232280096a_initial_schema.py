@@ -166,7 +166,7 @@ def upgrade() -> None:
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('event_name', sa.String(length=200), nullable=False),
-    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('task_id', sa.String(length=240), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_event_subscriptions_instance_id_process_instances')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event_subscriptions'))
     )
