@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from datetime import datetime
 from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy.orm import Session
 
-from engine import audit, scripting
+from engine import audit, holidays, jobs, notices, scripting, supervision
+from engine import timers  # noqa: F401  (registers the timer job handler)
 from engine.bpmn.script_engine import ServiceHandler
 from engine.clock import Clock, SystemClock
 from engine.commands import organisations as org_commands
@@ -22,10 +24,12 @@ from engine.config import EngineConfig
 from engine.db.command import run_command
 from engine.db.session import make_engine, make_sessionmaker
 from engine.queries import instances as instance_queries
+from engine.queries import notices as notice_queries
 from engine.queries import tasks as task_queries
 from engine.runtime import SpecCache
 from engine.views import (
-    HistoryEventView, InstanceView, OrganisationView, PersonView, TaskView, VersionView,
+    HistoryEventView, InstanceView, NotificationView, OrganisationView, PersonView, TaskView,
+    VersionView,
 )
 
 T = TypeVar("T")
@@ -48,6 +52,8 @@ class Engine:
         self.specs = SpecCache()
         self.service_handlers: dict[str, ServiceHandler] = {}
         self.script_limits = scripting.Limits(max_seconds=self.config.script_seconds)
+        #: this process's name in job leases
+        self.worker_id = jobs.default_worker_id()
 
     # -- plumbing ------------------------------------------------------------
     @property
@@ -158,6 +164,49 @@ class Engine:
 
     def grant_role(self, username: str, role: str, org: str, *, by: str = "system") -> None:
         return self._run(org_commands.grant_role, username, role, org, by=by)
+
+    # -- time ----------------------------------------------------------------
+    def fire_due_jobs(self, now: datetime | None = None, *, batch: int = 50,
+                      lease_seconds: float = 60.0) -> jobs.FireReport:
+        """Run every job due by *now* (default: the engine clock), each in its own
+        transaction; what one scheduler tick does."""
+        return jobs.fire_due_jobs(self, now, batch=batch, lease_seconds=lease_seconds)
+
+    def list_jobs(self, *, failed: bool = False, limit: int = 200) -> list[jobs.JobView]:
+        """Pending jobs in due order, or only the failed ones (incidents)."""
+        return self._run(jobs.list_jobs, failed=failed, limit=limit)
+
+    def retry_job(self, job_id: int, by: str = "system") -> jobs.JobView:
+        return self._run(jobs.retry_job, job_id, by=by)
+
+    # -- supervision -----------------------------------------------------------
+    def urge(self, task_id: str, by: str, message: str) -> int:
+        """催办: notify the holders of an open task; return how many were notified."""
+        return self._run(supervision.urge, task_id, by=by, message=message)
+
+    def extend_deadline(self, task_id: str, by: str, reason: str, *,
+                        due: datetime | None = None, working_days: int | None = None,
+                        duration: str | None = None) -> datetime:
+        """延期: move an open task's limit later, with a reason; return the new due time."""
+        return self._run(supervision.extend_deadline, task_id, by=by, reason=reason, due=due,
+                         working_days=working_days, duration=duration)
+
+    def load_calendar(self, year: int, notice: str, *, by: str) -> dict[str, Any]:
+        """Enter a year's holidays and 调休 days; provisional deadlines are recomputed."""
+        return self._run(holidays.load_year, year, notice, by=by)
+
+    def configure_channel(self, org: str, kind: str, settings: dict[str, Any], *,
+                          enabled: bool = True, by: str = "system") -> int:
+        """Add or replace an organisation's e-mail, 企业微信 or 钉钉 channel."""
+        return self._run(notices.configure_channel, org, kind, settings, enabled=enabled, by=by)
+
+    def notifications(self, username: str, *, unread_only: bool = False,
+                      limit: int = 100) -> list[NotificationView]:
+        return self._read(notice_queries.notifications, username, unread_only=unread_only,
+                          limit=limit)
+
+    def mark_read(self, notification_id: int, by: str) -> None:
+        return self._run(notices.mark_read, notification_id, by=by)
 
     # -- audit ---------------------------------------------------------------
     def verify_audit(self) -> audit.VerifyReport:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import delete, insert, select
 
-from engine import assignment
+from engine import assignment, deadlines, jobs
 from engine.bpmn import serializer
 from engine.bpmn.runner import Changes, Run, current_data
 from engine.bpmn.script_engine import DubanScriptEngine
@@ -73,7 +73,8 @@ class Loaded:
 def script_engine(ctx: "CommandContext", row: ProcessInstance | None) -> DubanScriptEngine:
     context = {"instance_id": row.id if row is not None else None,
                "business_key": row.business_key if row is not None else None}
-    return DubanScriptEngine(ctx.engine.service_handlers, ctx.engine.script_limits, context)
+    return DubanScriptEngine(ctx.engine.service_handlers, ctx.engine.script_limits, context,
+                             now=lambda: ctx.now, tz=ctx.engine.config.timezone)
 
 
 def get_row(ctx: "CommandContext", instance_id: int) -> ProcessInstance:
@@ -104,6 +105,8 @@ def spiff_task(loaded: Loaded, task_id: str) -> Any:
 def run_engine(loaded: Loaded) -> ScriptError | None:
     """Run every automatic step until the instance waits; report a failure instead of raising."""
     try:
+        # timers first: one that fell due since the last command moves before the steps run
+        loaded.workflow.refresh_timers()
         loaded.workflow.do_engine_steps()
     except Exception as exc:  # scripts, conditions and handlers fail only their instance
         return as_script_error(exc)
@@ -153,10 +156,14 @@ def save(ctx: "CommandContext", loaded: Loaded, *, by: str, acted_task: str | No
             "detail": detail})
     if history:
         ctx.session.connection().execute(insert(HistoryEvent.__table__), history)
-    _close_tasks(ctx, changes, by=by, acted_task=acted_task)
+    timed = _close_tasks(ctx, changes, by=by, acted_task=acted_task)
     data = current_data(workflow)
-    _open_tasks(ctx, row, changes, data)
+    timed = _open_tasks(ctx, row, changes, data) or timed
+    if timed:
+        ctx.session.flush()
+        deadlines.refresh_instance_light(ctx, row.id)
     _sync_subscriptions(ctx, row, changes, loaded.run.waiting_before)
+    _sync_timer_jobs(ctx, row, changes, loaded.run.timers_before)
     if error is not None:
         row.state = FAILED
         row.error_json = json.dumps({"type": "ScriptError", "message": error.reason,
@@ -181,11 +188,16 @@ def save(ctx: "CommandContext", loaded: Loaded, *, by: str, acted_task: str | No
 
 
 def _close_tasks(ctx: "CommandContext", changes: Changes, *, by: str,
-                 acted_task: str | None) -> None:
+                 acted_task: str | None) -> bool:
+    """Close the projection rows of tasks that ended; return whether a timed one did."""
+    timed = False
     for task_id, outcome in changes.closed.items():
         task = ctx.session.get(HumanTask, task_id)
         if task is None or task.state != "open":
             continue
+        if task.due_at is not None:
+            deadlines.forget(ctx, task)
+            timed = True
         task.state = outcome
         task.ended_at = ctx.now
         task.ended_by = by if task_id == acted_task or outcome == "cancelled" else None
@@ -194,23 +206,36 @@ def _close_tasks(ctx: "CommandContext", changes: Changes, *, by: str,
         if task_id != acted_task:
             ctx.record(f"task.{outcome}", by=by, instance_id=task.instance_id, task_id=task_id,
                        element_id=task.element_id)
+    return timed
 
 
 def _open_tasks(ctx: "CommandContext", row: ProcessInstance, changes: Changes,
-                data: dict[str, Any]) -> None:
+                data: dict[str, Any]) -> bool:
+    """Project newly ready human tasks: owner, candidates, deadline; True if one is timed."""
+    timed = False
     for opened in changes.opened:
+        task_data = {**data, **opened.data}
         rule = opened.extensions.get("assignment")
-        found = assignment.resolve(ctx.session, ctx.engine.config, rule, row,
-                                   {**data, **opened.data})
-        ctx.session.add(HumanTask(
+        found = assignment.resolve(ctx.session, ctx.engine.config, rule, row, task_data)
+        task = HumanTask(
             id=opened.task_id, instance_id=row.id, process_version_id=row.process_version_id,
             element_id=opened.element_id, name=opened.name, state="open",
-            assignee=found.assignee, org_id=found.org_id, created_at=ctx.now))
+            assignee=found.assignee, org_id=found.org_id, created_at=ctx.now)
+        ctx.session.add(task)
         for username in found.candidates:
             ctx.session.add(TaskCandidate(task_id=opened.task_id, username=username))
+        limit = None
+        if opened.extensions.get("deadline"):
+            limit = deadlines.compute(ctx, opened.extensions["deadline"], start=ctx.now,
+                                      data=task_data, element_id=opened.element_id)
+            deadlines.apply(ctx, task, limit)
+            timed = True
         ctx.record("task.created", by="system", instance_id=row.id, task_id=opened.task_id,
                    element_id=opened.element_id, assignee=found.assignee,
-                   candidates=list(found.candidates), assigned_by=found.source)
+                   candidates=list(found.candidates), assigned_by=found.source,
+                   due_at=limit.due_at.isoformat() if limit else None,
+                   provisional=limit.provisional if limit else None)
+    return timed
 
 
 def _sync_subscriptions(ctx: "CommandContext", row: ProcessInstance, changes: Changes,
@@ -237,3 +262,16 @@ def add_history(ctx: "CommandContext", task: HumanTask, kind: str, *, by: str,
         instance_id=task.instance_id, task_id=task.id, element_id=task.element_id,
         element_name=task.name, element_type="UserTask", kind=kind, at=ctx.now, by=by,
         detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+
+
+def _sync_timer_jobs(ctx: "CommandContext", row: ProcessInstance, changes: Changes,
+                     before: dict[str, Any]) -> None:
+    """One job per waiting timer, due when the timer is; gone when the timer is."""
+    if before == changes.timers:
+        return
+    for task_id in before.keys() - changes.timers.keys():
+        jobs.unschedule(ctx, f"timer:{task_id}")
+    for task_id, due in changes.timers.items():
+        if before.get(task_id) != due:
+            jobs.schedule(ctx, "timer", due, instance_id=row.id, task_id=task_id,
+                          dedupe_key=f"timer:{task_id}")

@@ -38,6 +38,11 @@ class TaskView:
     form: tuple[dict[str, Any], ...]
     ended_at: datetime | None = None
     ended_by: str | None = None
+    #: green, yellow, red; None when the task has no limit
+    light: str | None = None
+    #: the due date counts weekends only: its year's holiday calendar is not loaded yet
+    due_provisional: bool = False
+    escalation_level: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class InstanceView:
     #: why the instance failed: {"type", "message", "element_id", "line"}
     error: dict[str, Any] | None
     lock_version: int
+    light: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,3 +90,18 @@ class PersonView:
     username: str
     name: str
     roles: tuple[tuple[str, str], ...]  # (role code, organisation code)
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    recipient: str
+    kind: str
+    level: int | None
+    title: str
+    body: str
+    instance_id: int | None
+    task_id: str | None
+    sent_by: str
+    created_at: datetime
+    read_at: datetime | None

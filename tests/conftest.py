@@ -108,10 +108,15 @@ def eng(db_url: str, clock: FrozenClock) -> Iterator[Engine]:
 
 @pytest.fixture(autouse=True)
 def _no_network_mail(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may talk SMTP: a test that needs mail uses a local fake server."""
+    """No test may send real e-mail: SMTP is allowed only to a fake server on loopback."""
     import smtplib
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a test tried to send e-mail over SMTP")
+    connect = smtplib.SMTP.connect
 
-    monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
+    def loopback_only(self: smtplib.SMTP, host: str = "localhost", port: int = 0,
+                      source_address: object = None) -> object:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise AssertionError(f"a test tried to send e-mail to {host}")
+        return connect(self, host, port, source_address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", loopback_only)

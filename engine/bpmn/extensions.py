@@ -126,16 +126,18 @@ def parse_form(elem: etree._Element, problems: list[str]) -> list[dict[str, Any]
     return fields
 
 
-def parse_assignment(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
-    _check_attrs(elem, {"role", "org", "person", "fallbackRole"}, problems)
+def parse_assignment(elem: etree._Element, problems: list[str],
+                     what: str = "duban:assignment") -> dict[str, Any]:
+    if what == "duban:assignment":
+        _check_attrs(elem, {"role", "org", "person", "fallbackRole"}, problems)
     role, org, person = elem.get("role"), elem.get("org", "instance"), elem.get("person")
     if not role and not person:
-        problems.append("duban:assignment needs a role or a person")
+        problems.append(f"{what} needs a role or a person")
     if org not in ORG_SCOPES and not DATA_REF.match(org):
-        problems.append(f"duban:assignment org {org!r} is unknown "
+        problems.append(f"{what} org {org!r} is unknown "
                         f"(use {', '.join(ORG_SCOPES)} or data:FIELD)")
     if person is not None and person not in PERSON_SCOPES and not DATA_REF.match(person):
-        problems.append(f"duban:assignment person {person!r} is unknown (use starter or data:FIELD)")
+        problems.append(f"{what} person {person!r} is unknown (use starter or data:FIELD)")
     result: dict[str, Any] = {"org": org}
     if role:
         result["role"] = role
@@ -159,11 +161,106 @@ def parse_service(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
     return result
 
 
+def _duration_problem(text: str, what: str) -> str | None:
+    from engine.timetext import TimeTextError, parse_duration
+
+    try:
+        parse_duration(text)
+    except TimeTextError as exc:
+        return f"{what}: {exc}"
+    return None
+
+
+def _positive_int(text: str, what: str, problems: list[str], limit: int = 1000) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        problems.append(f"{what} must be a whole number of days, not {text!r}")
+        return None
+    if not 1 <= value <= limit:
+        problems.append(f"{what} must be between 1 and {limit}, not {value}")
+        return None
+    return value
+
+
+def parse_deadline(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    """A time limit: calendar time, Chinese working days, or an expression."""
+    _check_attrs(elem, {"duration", "workingDays", "expression", "warn", "warnWorkingDays"},
+                 problems)
+    given = [a for a in ("duration", "workingDays", "expression") if elem.get(a)]
+    result: dict[str, Any] = {}
+    if len(given) != 1:
+        problems.append("duban:deadline needs exactly one of duration, workingDays, expression")
+        return result
+    if elem.get("duration"):
+        reason = _duration_problem(elem.get("duration", ""), "deadline duration")
+        if reason:
+            problems.append(reason)
+        result["duration"] = elem.get("duration")
+    elif elem.get("workingDays"):
+        result["working_days"] = _positive_int(elem.get("workingDays", ""), "workingDays",
+                                               problems)
+    else:
+        from engine import scripting
+
+        try:
+            scripting.check_expression(elem.get("expression", ""))
+        except Exception as exc:
+            problems.append(f"deadline expression is refused: {getattr(exc, 'reason', exc)}")
+        result["expression"] = elem.get("expression")
+    if elem.get("warn") and elem.get("warnWorkingDays"):
+        problems.append("give warn or warnWorkingDays, not both")
+    elif elem.get("warn"):
+        reason = _duration_problem(elem.get("warn", ""), "warn")
+        if reason:
+            problems.append(reason)
+        result["warn"] = elem.get("warn")
+    elif elem.get("warnWorkingDays"):
+        result["warn_working_days"] = _positive_int(elem.get("warnWorkingDays", ""),
+                                                    "warnWorkingDays", problems, 100)
+    return result
+
+
+def parse_escalation(elem: etree._Element, problems: list[str]) -> list[dict[str, Any]]:
+    """The 督办 ladder: who is told, level by level, while a task stays overdue."""
+    _check_attrs(elem, set(), problems)
+    levels: list[dict[str, Any]] = []
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag != _q("level"):
+            problems.append(f"unexpected element {etree.QName(child).localname!r} in "
+                            "duban:escalation")
+            continue
+        _check_attrs(child, {"after", "afterWorkingDays", "role", "org", "person"}, problems)
+        level: dict[str, Any] = {}
+        if child.get("after") and child.get("afterWorkingDays"):
+            problems.append("an escalation level takes after or afterWorkingDays, not both")
+        elif child.get("afterWorkingDays"):
+            level["after_working_days"] = _positive_int(child.get("afterWorkingDays", ""),
+                                                        "afterWorkingDays", problems, 100)
+        else:
+            after = child.get("after", "PT0S")
+            if after not in ("PT0S", "P0D"):
+                reason = _duration_problem(after, "after")
+                if reason:
+                    problems.append(reason)
+                level["after"] = after
+        target = parse_assignment(child, problems, what="duban:level")
+        level.update(target)
+        levels.append(level)
+    if not levels:
+        problems.append("duban:escalation needs at least one duban:level")
+    return levels
+
+
 #: element name → (parser, the BPMN element kinds it may sit on)
 PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, ...]]] = {
     "form": (parse_form, ("userTask", "manualTask", "startEvent")),
     "assignment": (parse_assignment, ("userTask", "manualTask")),
     "service": (parse_service, ("serviceTask",)),
+    "deadline": (parse_deadline, ("userTask", "manualTask")),
+    "escalation": (parse_escalation, ("userTask", "manualTask")),
 }
 
 

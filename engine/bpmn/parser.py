@@ -26,6 +26,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine import scripting
 from engine.bpmn.extensions import BPMN_NS, parse_extensions
 from engine.bpmn.specs import DubanServiceTask
+from engine.bpmn.timers import TIMER_CLASSES, check_timer_text
+from engine.timetext import looks_like_iso
 from engine.errors import DefinitionError, Problem
 
 MAX_XML_BYTES = 5 * 1024 * 1024
@@ -44,13 +46,34 @@ FLOW_NODE_TAGS = (
 
 
 class _ExtensionsMixin:
-    """Gives every Spiff node parser our ``duban:`` extension reader."""
+    """Gives every Spiff node parser our ``duban:`` extensions and our timers."""
 
     node: etree._Element
+    filename: str | None
+    #: the zone in which timer dates without an offset are read
+    timezone = "Asia/Shanghai"
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         extensions, _problems = parse_extensions(self.node if node is None else node)
         return extensions
+
+    def parse_timer_event(self, event: etree._Element) -> Any:
+        name = self.node.get("name", self.node.get("id"))
+        description = self.get_event_description(event)  # type: ignore[attr-defined]
+        for element, cls in TIMER_CLASSES.items():
+            found = event.find(f"bpmn:{element}", NS)
+            if found is None:
+                continue
+            text = (found.text or "").strip()
+            reason = check_timer_text(element, text, self.timezone)
+            if reason:
+                raise ValidationException(reason, node=self.node, file_name=self.filename)
+            iso = looks_like_iso(text)
+            if iso:
+                text = text.strip("'\"")
+            return cls(name, text, iso=iso, description=description)
+        raise ValidationException("a timer needs timeDate, timeDuration or timeCycle",
+                                  node=self.node, file_name=self.filename)
 
 
 def _override_classes() -> dict[str, tuple[type, type]]:
@@ -115,7 +138,8 @@ def read_xml(data: str | bytes) -> etree._Element:
 
 
 def _check_document(root: etree._Element, known_processes: Iterable[str],
-                    service_handlers: Iterable[str]) -> tuple[list[Problem], set[str]]:
+                    service_handlers: Iterable[str],
+                    timezone: str) -> tuple[list[Problem], set[str]]:
     """Pass 2: every problem our own rules find, plus the external processes called."""
     problems: list[Problem] = []
     handlers = set(service_handlers)
@@ -196,6 +220,19 @@ def _check_document(root: etree._Element, known_processes: Iterable[str],
                                         f"{elem.get(ref_attr)!r}, which is not defined",
                                         line=elem.sourceline))
 
+    for definition in root.iterfind(".//bpmn:timerEventDefinition", NS):
+        owner = definition.getparent()
+        parts = [c for c in definition if isinstance(c.tag, str)
+                 and etree.QName(c).localname in TIMER_CLASSES]
+        if len(parts) != 1:
+            problems.append(Problem(owner.get("id"), "a timer needs exactly one of timeDate, "
+                                    "timeDuration, timeCycle", line=definition.sourceline))
+            continue
+        reason = check_timer_text(etree.QName(parts[0]).localname, parts[0].text, timezone)
+        if reason:
+            problems.append(Problem(owner.get("id"), f"timer: {reason}",
+                                    line=parts[0].sourceline))
+
     for boundary in root.iterfind(".//bpmn:boundaryEvent", NS):
         if boundary.get("attachedToRef") not in ids_in_file:
             problems.append(Problem(boundary.get("id"), "attachedToRef names no element",
@@ -211,7 +248,8 @@ def _spiff_problem(exc: Exception) -> Problem:
 
 
 def parse_file(data: str | bytes, *, known_processes: Iterable[str] = (),
-               service_handlers: Iterable[str] = ()) -> ParsedFile:
+               service_handlers: Iterable[str] = (),
+               timezone: str = "Asia/Shanghai") -> ParsedFile:
     """Validate and parse a BPMN file.
 
     :param known_processes: keys already deployed, which call activities may call.
@@ -220,7 +258,7 @@ def parse_file(data: str | bytes, *, known_processes: Iterable[str] = (),
     """
     root = read_xml(data)
     known = list(known_processes)
-    problems, external_calls = _check_document(root, known, service_handlers)
+    problems, external_calls = _check_document(root, known, service_handlers, timezone)
     executable = [p for p in root.iterfind("bpmn:process", NS)
                   if p.get("isExecutable", "true") == "true"]
     if not executable:

@@ -17,6 +17,7 @@ subprocesses too, so no construct makes a long-lived instance grow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterator
 from uuid import UUID
 
@@ -29,6 +30,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.timers import timer_due
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 #: tasks compaction must keep: not finished, or failed and waiting for a retry
@@ -63,6 +66,8 @@ class Changes:
     closed: dict[str, str] = field(default_factory=dict)
     #: (kind, name, task id) of every catch now waiting for a message or signal
     waiting: set[tuple[str, str, str]] = field(default_factory=set)
+    #: task id → when each waiting timer falls due next
+    timers: dict[str, datetime] = field(default_factory=dict)
     removed: int = 0
 
 
@@ -126,6 +131,7 @@ class Run:
         self.workflow = workflow
         self.before = {t.id: t.state for t in all_tasks(workflow)}
         self.waiting_before = waiting_catches(workflow)
+        self.timers_before = waiting_timers(workflow)
 
     def finish(self) -> Changes:
         """Report what the command changed, then compact the tree."""
@@ -157,8 +163,18 @@ class Run:
                     str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                     element_type(task), kind))
         changes.waiting = waiting_catches(self.workflow)
+        changes.timers = waiting_timers(self.workflow)
         changes.removed = compact(self.workflow)
         return changes
+
+
+def waiting_timers(wf: BpmnWorkflow) -> dict[str, datetime]:
+    due = {}
+    for task in wf.event_manager.tasks.values():
+        when = timer_due(task)
+        if when is not None:
+            due[str(task.id)] = when
+    return due
 
 
 def _definitions(definition: Any) -> list[Any]:

@@ -6,6 +6,7 @@ service tasks go to Python handlers registered by name.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
@@ -46,8 +47,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 class DubanScriptEngine(PythonScriptEngine):
     def __init__(self, handlers: Mapping[str, ServiceHandler],
                  limits: scripting.Limits | None = None,
-                 context: dict[str, Any] | None = None) -> None:
+                 context: dict[str, Any] | None = None, *,
+                 now: Callable[[], datetime] | None = None, tz: str = "Asia/Shanghai") -> None:
         self.limits = limits or scripting.Limits()
+        #: the engine's clock and zone, for timers (never the server's)
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.tz = tz
         super().__init__(environment=RestrictedEnvironment(self.limits))
         self.handlers = handlers
         #: facts about the running command a service handler may need

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from engine.bpmn.specs import DubanServiceTask
+from engine.bpmn.timers import DubanCycle, DubanDuration, DubanTimeDate, TimerConverter
 
 #: stamped on every stored state; bump and add a migration when the shape changes
 STATE_FORMAT = f"duban-1/spiff-{SPIFF_VERSION}"
@@ -52,6 +53,8 @@ def _registry() -> Any:
     config = dict(DEFAULT_CONFIG)
     config[BpmnWorkflow] = StateConverter
     config[DubanServiceTask] = BpmnTaskSpecConverter
+    for timer in (DubanTimeDate, DubanDuration, DubanCycle):
+        config[timer] = TimerConverter
     return BpmnWorkflowSerializer.configure(config)
 
 

@@ -32,7 +32,8 @@ def deploy(ctx: CommandContext, xml: str | bytes, *, by: str,
     session = ctx.session
     known = session.execute(select(ProcessVersion.process_key).distinct()).scalars().all()
     parsed = parser.parse_file(xml, known_processes=known,
-                               service_handlers=ctx.engine.service_handlers.keys())
+                               service_handlers=ctx.engine.service_handlers.keys(),
+                               timezone=ctx.engine.config.timezone)
     existing = session.execute(select(Deployment).where(Deployment.xml_hash == parsed.xml_hash)
                                ).scalar_one_or_none()
     if existing is not None:

@@ -6,9 +6,13 @@ from engine.models.runtime import (
     EventSubscription, HistoryEvent, HumanTask, ProcessInstance, TaskCandidate,
 )
 from engine.models.audit import AuditEvent, AuditHead
+from engine.models.jobs import (
+    CalendarDay, CalendarYear, ChannelConfig, Job, Notification,
+)
 
 __all__ = [
     "Base", "UTCDateTime", "Organisation", "Person", "Role", "Membership",
     "Deployment", "ProcessVersion", "ProcessElement", "ProcessInstance", "HumanTask", "TaskCandidate",
     "HistoryEvent", "EventSubscription", "AuditEvent", "AuditHead",
+    "Job", "Notification", "ChannelConfig", "CalendarDay", "CalendarYear",
 ]

@@ -29,6 +29,9 @@ class Person(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: where channels reach the person: e-mail, and a mobile for @-mentions in group robots
+    email: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

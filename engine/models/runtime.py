@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -14,6 +14,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_process_instances_key_state", "process_key", "state"),
         Index("ix_process_instances_org_state", "org_id", "state"),
+        Index("ix_process_instances_org_light", "org_id", "light"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -35,6 +36,8 @@ class ProcessInstance(Base):
     data_json: Mapped[str] = mapped_column(Text)
     #: the error that failed the instance, JSON {"type", "message", "element_id", "line"}
     error_json: Mapped[str | None] = mapped_column(Text)
+    #: worst light of the open tasks: green, yellow, red (None when nothing is timed)
+    light: Mapped[str | None] = mapped_column(String(6))
     #: optimistic lock: every command bumps it; a stale writer gets ConflictError
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -50,6 +53,7 @@ class HumanTask(Base):
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
         Index("ix_human_tasks_org_state", "org_id", "state"),
         Index("ix_human_tasks_state_due", "state", "due_at"),
+        Index("ix_human_tasks_org_light", "org_id", "state", "light"),
     )
 
     #: the SpiffWorkflow task id
@@ -65,6 +69,14 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: green (on track), yellow (within the warning window), red (overdue); None: no limit
+    light: Mapped[str | None] = mapped_column(String(6))
+    #: the due date counted weekends only, for a year whose calendar is not loaded yet
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: how the limit was set, to recompute it (calendar loaded, deadline extended), JSON
+    deadline_rule: Mapped[str | None] = mapped_column(Text)
+    #: the highest 督办 level sent so far
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(64))
 

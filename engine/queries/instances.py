@@ -20,7 +20,7 @@ def get_instance(session: Session, instance_id: int) -> InstanceView:
         business_key=row.business_key, state=row.state, data=json.loads(row.data_json),
         org_id=row.org_id, started_by=row.started_by, started_at=row.started_at,
         ended_at=row.ended_at, error=json.loads(row.error_json) if row.error_json else None,
-        lock_version=row.lock_version)
+        lock_version=row.lock_version, light=row.light)
 
 
 def history(session: Session, instance_id: int) -> list[HistoryEventView]:

@@ -31,7 +31,8 @@ def task_view(session: Session, task: HumanTask, *,
         process_key=process_key, state=task.state, assignee=task.assignee,
         candidates=candidates, org_id=task.org_id, created_at=task.created_at,
         due_at=task.due_at, warn_at=task.warn_at, form=tuple(form),
-        ended_at=task.ended_at, ended_by=task.ended_by)
+        ended_at=task.ended_at, ended_by=task.ended_by, light=task.light,
+        due_provisional=bool(task.due_provisional), escalation_level=task.escalation_level or 0)
 
 
 def get_task(session: Session, task_id: str) -> TaskView:
