@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from sqlalchemy.orm import Session
 
 from engine import audit, holidays, jobs, notices, scripting, supervision
-from engine import timers  # noqa: F401  (registers the timer job handler)
+from engine import start_timers, timers  # noqa: F401  (they register job handlers)
 from engine.bpmn.script_engine import ServiceHandler
 from engine.clock import Clock, SystemClock
 from engine.commands import organisations as org_commands
@@ -80,6 +80,7 @@ class Engine:
         from migrations import upgrade
 
         upgrade(self._db)
+        self._run(holidays.seed_official)
 
     def dispose(self) -> None:
         self._db.dispose()

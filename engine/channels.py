@@ -365,7 +365,8 @@ def _signed_url(webhook: str, secret: str, now: Callable[[], float]) -> str:
     kept = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
             if k not in ("timestamp", "sign")]
     query = urllib.parse.urlencode(kept)
-    query += ("&" if query else "") + f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
+    signature = f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
+    query = f"{query}&{signature}" if query else signature
     return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
@@ -408,9 +409,11 @@ def _scrub(text: str, secrets: list[str]) -> str:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Leaves every redirect to :func:`_post_robot`, which checks the new host."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
-                         headers: Any, newurl: str) -> None:
-        return None
+    def http_error_302(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                       headers: Any) -> None:
+        return None  # the default handler then raises HTTPError, which carries the answer
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def _where(url: str) -> str:
@@ -491,6 +494,8 @@ def _exchange(opener: urllib.request.OpenerDirector, url: str, data: bytes,
         return f"timed out after {timeout:g} s waiting for {where}", True
     except (OSError, http.client.HTTPException) as err:
         return f"connection to {where} failed: {_describe(err)}", True
+    except ValueError as err:
+        return f"cannot talk to {where}: {_describe(err)}", False
 
 
 def _post_robot(channel: str, url: str, payload: dict[str, Any], *, timeout: float,
@@ -610,7 +615,8 @@ def _build_email(notice: Notice, sender: Address,
     link = _safe_link(notice.link)
     if link:
         text += f"\n\n查看详情：{link}"
-    message.set_content(f"{_one_line(notice.recipient_name)}：\n\n{text}\n", charset="utf-8", cte="base64")
+    greeting = f"{_one_line(notice.recipient_name)}：\n\n"
+    message.set_content(f"{greeting}{text}\n", charset="utf-8", cte="base64")
     return message
 
 

@@ -269,6 +269,77 @@ def cancel(ctx: Context, instance_id: int, by: str, reason: str) -> None:
     click.echo(f"instance {instance_id} cancelled")
 
 
+@cli.command()
+@click.option("--tick", default=1.0, show_default=True, type=float,
+              help="seconds between looks at the jobs table")
+@pass_ctx
+@_guard
+def worker(ctx: Context, tick: float) -> None:
+    """Fire due jobs (timers, deadlines, reminders, deliveries) until stopped."""
+    from engine.scheduler import run_worker
+
+    if tick <= 0:
+        raise click.UsageError("--tick must be positive")
+    ctx.engine.migrate()
+    click.echo(f"duban worker {ctx.engine.worker_id}: ticking every {tick:g} s")
+    run_worker(ctx.engine, tick)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--failed", is_flag=True, help="only incidents: jobs that failed for good")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs(click_ctx: click.Context, failed: bool, as_json: bool) -> None:
+    """List pending jobs, or incidents with --failed; `duban jobs retry ID` retries one."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx: Context = click_ctx.obj
+    _guard(_list_jobs)(ctx, failed, as_json)
+
+
+def _list_jobs(ctx: Context, failed: bool, as_json: bool) -> None:
+    found = ctx.engine.list_jobs(failed=failed)
+    if as_json:
+        _echo_json(found)
+        return
+    if not found:
+        click.echo("no failed jobs" if failed else "no pending jobs")
+    for j in found:
+        error = f"  error: {j.last_error}" if j.last_error else ""
+        click.echo(f"{j.id}  {j.kind:<14} {j.state:<8} due {j.due_at:%Y-%m-%d %H:%M:%S}Z  "
+                   f"instance {j.instance_id or '-'}  attempts {j.attempts}{error}")
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+@click.option("--as", "by", default="admin", show_default=True)
+@pass_ctx
+@_guard
+def jobs_retry(ctx: Context, job_id: int, by: str) -> None:
+    """Give a failed job new attempts, due now."""
+    ctx.engine.retry_job(job_id, by=by)
+    click.echo(f"job {job_id} will run again at the next tick")
+
+
+@cli.group()
+def calendar() -> None:
+    """The working-day calendar (holidays and 调休 make-up days)."""
+
+
+@calendar.command("load")
+@click.argument("year", type=int)
+@click.argument("notice_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "by", default="admin", show_default=True)
+@pass_ctx
+@_guard
+def calendar_load(ctx: Context, year: int, notice_file: str, by: str) -> None:
+    """Load YEAR from a notice file: lines like `2027-01-01,休,元旦` or `2027-02-07,班,春节调休`."""
+    text = Path(notice_file).read_text(encoding="utf-8-sig")
+    report = ctx.engine.load_calendar(year, text, by=by)
+    click.echo(f"{year}: {report['rules']} days loaded; {report['deadlines_moved']} provisional "
+               "deadlines recomputed")
+
+
 @cli.group()
 def audit() -> None:
     """The audit trail."""

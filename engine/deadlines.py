@@ -160,6 +160,7 @@ def forget(ctx: "CommandContext", task: HumanTask) -> None:
 
 def refresh_instance_light(ctx: "CommandContext", instance_id: int) -> str | None:
     """The instance's light is the worst light among its open tasks."""
+    ctx.session.flush()  # the lights just set on task rows must be in the query
     lights = ctx.session.execute(select(HumanTask.light).where(
         HumanTask.instance_id == instance_id, HumanTask.state == "open")).scalars().all()
     worst = max(lights, key=lambda light: LIGHT_ORDER.get(light, 0), default=None)

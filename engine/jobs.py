@@ -65,12 +65,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def dump_payload(payload: dict[str, Any] | None) -> str:
+    return json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def schedule(ctx: "CommandContext", kind: str, due_at: datetime, *,
              instance_id: int | None = None, task_id: str | None = None,
              payload: dict[str, Any] | None = None, dedupe_key: str | None = None,
              max_attempts: int = 3) -> None:
     """Add a job in the caller's transaction; a job with the same key is moved instead."""
-    text = json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, default=str)
+    text = dump_payload(payload)
     if dedupe_key is not None:
         existing = ctx.session.execute(select(Job).where(Job.dedupe_key == dedupe_key)
                                        ).scalar_one_or_none()
@@ -142,8 +146,10 @@ def _run_one(ctx: "CommandContext", job_id: int, fence: int, worker: str) -> str
     if next_due is None:
         # Core delete: the handler may already have removed the row (a timer whose
         # task ended unschedules its own job), and the ORM would call that a conflict
+        # (matching the lease too: on SQLite a new job may already reuse a deleted row's id)
         ctx.session.expunge(job)
-        ctx.session.execute(delete(Job).where(Job.id == job_id))
+        ctx.session.execute(delete(Job).where(Job.id == job_id, Job.fence == fence,
+                                              Job.lease_owner == worker))
     else:
         job.due_at, job.attempts, job.last_error = next_due, 0, None
         job.lease_owner = job.lease_expires_at = None

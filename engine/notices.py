@@ -59,13 +59,17 @@ def notify(ctx: "CommandContext", recipients: Iterable[str], *, kind: str, title
 
 
 def _channels_of(ctx: "CommandContext", username: str) -> list[int]:
-    """Enabled channels of the organisations where the person holds a role."""
-    return list(ctx.session.execute(
-        select(ChannelConfig.id).distinct()
+    """Enabled channels of the organisations where the person holds a role.
+
+    E-mail is skipped for a person without an address: that delivery could only fail.
+    """
+    rows = ctx.session.execute(
+        select(ChannelConfig.id, ChannelConfig.kind, Person.email).distinct()
         .join(Membership, Membership.org_id == ChannelConfig.org_id)
         .join(Person, Person.id == Membership.person_id)
         .where(Person.username == username, ChannelConfig.enabled.is_(True))
-        .order_by(ChannelConfig.id)).scalars())
+        .order_by(ChannelConfig.id)).all()
+    return [cid for cid, kind, email in rows if kind != "email" or email]
 
 
 @handler("deliver")

@@ -4,9 +4,9 @@ The ladder: when a task passes its due time, its holders get an overdue
 notice and level 1 of the ladder is told (by default the item's lead leader
 — the person in the data field ``lead_leader``, else a 领导 of the instance's
 organisation or the nearest one above); while it stays open, level 2 follows
-after a further interval (by default two working days, to a 领导 of the
-organisation above), and so on. A task's ``duban:escalation`` replaces the
-default ladder.
+after a further interval (by default two working days) to a 领导 of the
+organisation above the one level 1 reached (``org="above"``), and so on. A
+task's ``duban:escalation`` replaces the default ladder.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from engine.jobs import handler
 from engine.models import (
     HumanTask, Job, Organisation, ProcessElement, ProcessInstance, ProcessVersion, TaskCandidate,
 )
-from engine.organisations import SYSTEM_ACTOR, memberships
+from engine.organisations import SYSTEM_ACTOR, ancestors, holders, memberships, role_code
 from engine.timetext import parse_duration
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_LADDER: list[dict[str, Any]] = [
     {"person": "data:lead_leader", "role": "leader", "org": "instance",
      "fallback_role": "leader"},
-    {"after_working_days": 2, "role": "leader", "org": "parent", "fallback_role": "leader"},
+    {"after_working_days": 2, "role": "leader", "org": "above"},
 ]
 #: roles that may urge and extend: they supervise the organisations they hold them in
 SUPERVISOR_ROLES = {"admin", "inspector", "secretary", "leader", "organisation_member"}
@@ -109,7 +109,7 @@ def ladder(ctx: "CommandContext", task: HumanTask) -> list[dict[str, Any]]:
 
 
 def _schedule_level(ctx: "CommandContext", task: HumanTask, level: int,
-                    after: datetime) -> datetime | None:
+                    after: datetime, reached_org: int | None = None) -> datetime | None:
     """Schedule ladder level *level*; return when, or None past the top of the ladder."""
     levels = ladder(ctx, task)
     if level > len(levels):
@@ -122,7 +122,8 @@ def _schedule_level(ctx: "CommandContext", task: HumanTask, level: int,
     else:
         when = after
     jobs.schedule(ctx, "task_escalate", when, instance_id=task.instance_id, task_id=task.id,
-                  payload={"level": level, "due": task.due_at.isoformat() if task.due_at else None},
+                  payload={"level": level, "org_id": reached_org,
+                           "due": task.due_at.isoformat() if task.due_at else None},
                   dedupe_key=f"escalate:{task.id}")
     return when
 
@@ -138,9 +139,7 @@ def on_escalate(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> dat
     instance = ctx.session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     rule = ladder(ctx, task)[level - 1]
-    data = json.loads(instance.data_json)
-    found = assignment.resolve(ctx.session, ctx.engine.config, rule, instance, data)
-    targets = [found.assignee] if found.assignee else list(found.candidates)
+    targets, reached = _recipients(ctx, rule, instance, payload.get("org_id"))
     process, name = _label(ctx, task)
     days = deadlines.overdue_days(ctx, task.due_at, ctx.now)
     holders = "、".join(_holders(ctx, task)) or "无"
@@ -154,7 +153,40 @@ def on_escalate(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> dat
                level=level, to=targets)
     # the next level counts from when this one was due, not from when the job ran; it
     # reuses this job's row (same key), so tell the executor to keep it
-    return _schedule_level(ctx, task, level + 1, job.due_at)
+    return _schedule_level(ctx, task, level + 1, job.due_at, reached)
+
+
+def _recipients(ctx: "CommandContext", rule: dict[str, Any], instance: ProcessInstance,
+                previous_org: int | None) -> tuple[list[str], int | None]:
+    """Who a ladder level tells, and the organisation where they were found."""
+    if rule.get("org") == "above":
+        base = ctx.session.get(Organisation, previous_org or instance.org_id)
+        if base is not None and base.parent_id is not None:
+            base = ctx.session.get(Organisation, base.parent_id)
+        code = role_code(ctx.session, rule.get("role") or "leader")
+        for org in ([base, *ancestors(ctx.session, base)] if base is not None else []):
+            found = holders(ctx.session, code, org.id)
+            if found:
+                return found, org.id
+        fallback = ctx.engine.config.fallback_person
+        return [fallback], None
+    data = json.loads(instance.data_json)
+    found = assignment.resolve(ctx.session, ctx.engine.config, rule, instance, data)
+    people = [found.assignee] if found.assignee else list(found.candidates)
+    return people, _org_reached(ctx, people, rule.get("role"))
+
+
+def _org_reached(ctx: "CommandContext", people: list[str], role: str | None) -> int | None:
+    """The organisation, nearest the root, where these people hold the role (or any role)."""
+    best: Organisation | None = None
+    code = role_code(ctx.session, role) if role else None
+    for username in people:
+        for held, org in memberships(ctx.session, username):
+            if code and held != code:
+                continue
+            if best is None or len(org.path) < len(best.path):
+                best = org
+    return best.id if best is not None else None
 
 
 # -- commands -------------------------------------------------------------------------
@@ -164,7 +196,12 @@ def require_supervisor(ctx: "CommandContext", username: str, org_id: int | None)
         return
     target = ctx.session.get(Organisation, org_id) if org_id else None
     for role, org in memberships(ctx.session, username):
-        if role in SUPERVISOR_ROLES and target is not None and target.path.startswith(org.path):
+        if role not in SUPERVISOR_ROLES or target is None:
+            continue
+        # an office (督查室, 党建工作站) acts for the town it belongs to
+        scope = ctx.session.get(Organisation, org.parent_id) \
+            if org.kind == "office" and org.parent_id else org
+        if scope is not None and target.path.startswith(scope.path):
             return
     raise PermissionDenied(f"{username} does not supervise this organisation")
 

@@ -95,6 +95,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 @pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """An emptied PostgreSQL database, for tests of many concurrent workers."""
+    _empty_pg(pg_database)
+    return pg_database
+
+
+@pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock("2026-03-02T01:00:00+00:00")
 

@@ -133,9 +133,10 @@ def parse_assignment(elem: etree._Element, problems: list[str],
     role, org, person = elem.get("role"), elem.get("org", "instance"), elem.get("person")
     if not role and not person:
         problems.append(f"{what} needs a role or a person")
-    if org not in ORG_SCOPES and not DATA_REF.match(org):
+    scopes = ORG_SCOPES + (("above",) if what == "duban:level" else ())
+    if org not in scopes and not DATA_REF.match(org):
         problems.append(f"{what} org {org!r} is unknown "
-                        f"(use {', '.join(ORG_SCOPES)} or data:FIELD)")
+                        f"(use {', '.join(scopes)} or data:FIELD)")
     if person is not None and person not in PERSON_SCOPES and not DATA_REF.match(person):
         problems.append(f"{what} person {person!r} is unknown (use starter or data:FIELD)")
     result: dict[str, Any] = {"org": org}

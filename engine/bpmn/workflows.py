@@ -7,6 +7,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, TimerEventDefinition,
+)
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.runner import all_tasks
@@ -14,9 +18,41 @@ from engine.bpmn.runner import all_tasks
 
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any,
                  data: dict[str, Any]) -> BpmnWorkflow:
+    """A new workflow holding *data*, its timer start events already fired.
+
+    An instance of a process with a timer start event is created when that
+    timer falls due (by a ``start_timer`` job) or by a person on purpose; in
+    both cases it must start now, not wait for the timer again.
+    """
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
     workflow.task_tree.data.update(data)
+    for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        if isinstance(task.task_spec, StartEvent) and \
+                isinstance(task.task_spec.event_definition, TimerEventDefinition):
+            task._set_internal_data(event_fired=True)
+            if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition) \
+                    and not task.children:
+                # Spiff gives a cycle timer's event no successors until a cycle fires;
+                # this firing is the one, so the flow after the start event must exist
+                for output in task.task_spec.outputs:
+                    child = task._add_child(output, TaskState.FUTURE)
+                    child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
     return workflow
+
+
+def start_timers(spec: Any) -> list[tuple[str, str]]:
+    """(element id, timer text) of each timer start event of a process.
+
+    Only timers written as ISO text can start instances on a calendar; an
+    expression needs instance data, which a process not yet started lacks.
+    """
+    found = []
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if isinstance(task_spec, StartEvent) and isinstance(definition, TimerEventDefinition) \
+                and getattr(definition, "iso", False):
+            found.append((task_spec.bpmn_id, definition.expression))
+    return sorted(found)
 
 
 def start_form(spec: Any) -> list[dict[str, Any]]:

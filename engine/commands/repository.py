@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.bpmn import parser, serializer
+from engine import start_timers
+from engine.bpmn import parser, serializer, workflows
 from engine.db.command import CommandContext
 from engine.errors import ValidationError
 from engine.models import Deployment, ProcessElement, ProcessVersion
@@ -63,6 +64,8 @@ def deploy(ctx: CommandContext, xml: str | bytes, *, by: str,
             session.add(ProcessElement(version_id=row.id, **element))
         rows.append(row)
     session.flush()
+    for proc, row in zip(parsed.processes, rows):
+        start_timers.schedule_for_version(ctx, row.process_key, workflows.start_timers(proc.spec))
     for row in rows:
         ctx.record("process.deployed", by=by, process_key=row.process_key, version=row.version,
                    version_id=row.id, deployment_id=deployment.id, xml_hash=parsed.xml_hash,

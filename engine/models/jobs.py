@@ -20,7 +20,8 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state_due", "state", "due_at"),)
+    # never reuse an id on SQLite: a reused id would confuse a lease taken before
+    __table_args__ = (Index("ix_jobs_state_due", "state", "due_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))

@@ -51,7 +51,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('dedupe_key', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_jobs_dedupe_key'))
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_jobs_dedupe_key')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_instance_id'), ['instance_id'], unique=False)

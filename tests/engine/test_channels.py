@@ -1,4 +1,4 @@
-"""engine.channels against real servers on loopback: a group-robot HTTP server and a fake SMTP server.
+"""engine.channels against real servers on loopback: a group robot and a fake SMTP server.
 
 Nothing here reaches the internet; the robot server plays 企业微信 and 钉钉, the SMTP
 server speaks just enough ESMTP (EHLO, STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA).
