@@ -35,6 +35,13 @@ from engine.views import (
 T = TypeVar("T")
 
 
+class _Reader:
+    """Lets a read-only query written for commands run on a plain session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
 class Engine:
     """duban's BPM engine over one database (SQLite or PostgreSQL).
 
@@ -172,6 +179,10 @@ class Engine:
         """Run every job due by *now* (default: the engine clock), each in its own
         transaction; what one scheduler tick does."""
         return jobs.fire_due_jobs(self, now, batch=batch, lease_seconds=lease_seconds)
+
+    def next_job_due(self) -> datetime | None:
+        """When the earliest pending job falls due, or None."""
+        return self._read(lambda session: jobs.next_due(_Reader(session)))
 
     def list_jobs(self, *, failed: bool = False, limit: int = 200) -> list[jobs.JobView]:
         """Pending jobs in due order, or only the failed ones (incidents)."""

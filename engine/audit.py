@@ -41,12 +41,15 @@ def append(ctx: "CommandContext") -> None:
     if not ctx.audit:
         return
     conn = ctx.session.connection()  # Core, not ORM: this runs on every command
-    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
-                        .with_for_update()).one_or_none()
-    if head is None:
+    head_table, events = AuditHead.__table__, AuditEvent.__table__
+    # take the head's lock and reserve our sequence numbers in one statement
+    reserved = conn.execute(update(head_table).where(head_table.c.id == 1)
+                            .values(seq=head_table.c.seq + len(ctx.audit))
+                            .returning(head_table.c.seq, head_table.c.hash)).one_or_none()
+    if reserved is None:
         raise RuntimeError("the audit chain has no head row; run `duban db upgrade`")
     at = ctx.now
-    seq, prev = head.seq, head.hash
+    seq, prev = reserved.seq - len(ctx.audit), reserved.hash
     rows = []
     for pending in ctx.audit:
         seq += 1
@@ -57,9 +60,13 @@ def append(ctx: "CommandContext") -> None:
                      "instance_id": pending.instance_id, "task_id": pending.task_id,
                      "detail": detail, "prev_hash": prev, "hash": digest})
         prev = digest
-    conn.execute(insert(AuditEvent.__table__), rows)
-    conn.execute(update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
-                 .values(seq=seq, hash=prev))
+    set_hash = update(head_table).where(head_table.c.id == 1).values(hash=prev)
+    if conn.dialect.name == "postgresql":
+        # one round trip: the events go in as a data-modifying CTE of the head's update
+        conn.execute(set_hash.add_cte(insert(events).values(rows).cte("new_events")))
+    else:
+        conn.execute(insert(events), rows)
+        conn.execute(set_hash)
     ctx.audit.clear()
 
 

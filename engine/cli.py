@@ -272,17 +272,21 @@ def cancel(ctx: Context, instance_id: int, by: str, reason: str) -> None:
 @cli.command()
 @click.option("--tick", default=1.0, show_default=True, type=float,
               help="seconds between looks at the jobs table")
+@click.option("--lease", default=60.0, show_default=True, type=float,
+              help="seconds a worker holds a job before another may take it over")
+@click.option("--batch", default=50, show_default=True, type=int,
+              help="jobs leased at a time")
 @pass_ctx
 @_guard
-def worker(ctx: Context, tick: float) -> None:
+def worker(ctx: Context, tick: float, lease: float, batch: int) -> None:
     """Fire due jobs (timers, deadlines, reminders, deliveries) until stopped."""
     from engine.scheduler import run_worker
 
-    if tick <= 0:
-        raise click.UsageError("--tick must be positive")
+    if tick <= 0 or lease <= 0 or batch <= 0:
+        raise click.UsageError("--tick, --lease and --batch must be positive")
     ctx.engine.migrate()
     click.echo(f"duban worker {ctx.engine.worker_id}: ticking every {tick:g} s")
-    run_worker(ctx.engine, tick)
+    run_worker(ctx.engine, tick, batch=batch, lease_seconds=lease)
 
 
 @cli.group(invoke_without_command=True)

@@ -12,8 +12,8 @@ in APScheduler, whose tick only calls :func:`fire_due_jobs`. One round:
    that was only paused past its lease finds the fence moved on and its
    transaction refused, so the effect never commits twice. The handler's
    effect and the job's deletion (or rescheduling) commit together.
-3. A handler that raises is rolled back to a savepoint and the job retried
-   with back-off; after ``max_attempts`` it becomes an incident (state
+3. A handler that raises has its transaction rolled back; a second one
+   records the failure and retries the job with back-off; after ``max_attempts`` it becomes an incident (state
    ``failed``) until a person retries it. Losing an optimistic-lock race is
    not the handler's fault: the job is retried at once without using up an
    attempt.
@@ -118,35 +118,37 @@ def _acquire(ctx: "CommandContext", now: datetime, worker: str, batch: int,
     return [(r[0], r[1]) for r in sorted(rows, key=lambda r: ids.index(r[0]))]
 
 
+class _JobFailed(Exception):
+    """Carries a handler's failure out of its (rolled back) transaction."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _run_one(ctx: "CommandContext", job_id: int, fence: int, worker: str) -> str:
     job = ctx.session.execute(select(Job).where(Job.id == job_id).with_for_update()
                               ).scalar_one_or_none()
     if job is None or job.fence != fence or job.lease_owner != worker:
         return "lost"  # another worker took it over after our lease expired
     fn = HANDLERS.get(job.kind)
-    savepoint = ctx.session.begin_nested()
+    if fn is None:
+        raise _JobFailed(DubanError(f"no handler for job kind {job.kind!r}"))
+    ctx.running_job = job_id
     try:
-        if fn is None:
-            raise DubanError(f"no handler for job kind {job.kind!r}")
         next_due = fn(ctx, job, json.loads(job.payload or "{}"))
         ctx.session.flush()
-        savepoint.commit()
     except ConflictError:
-        savepoint.rollback()
-        job.lease_owner = job.lease_expires_at = None
-        ctx.audit.clear()
-        return "conflict"
-    except Exception as exc:  # the job failed, not the worker: record it and go on
-        savepoint.rollback()
-        ctx.audit.clear()
+        raise
+    except DubanError as exc:
+        raise _JobFailed(exc) from None
+    except Exception as exc:  # the job failed, not the worker: its effect is rolled back
         if _is_conflict(exc):
-            job.lease_owner = job.lease_expires_at = None
-            return "conflict"
-        return _record_failure(ctx, job, exc)
+            raise ConflictError("the instance changed under the job") from None
+        raise _JobFailed(exc) from None
     if next_due is None:
-        # Core delete: the handler may already have removed the row (a timer whose
-        # task ended unschedules its own job), and the ORM would call that a conflict
-        # (matching the lease too: on SQLite a new job may already reuse a deleted row's id)
+        # Core delete matching the lease: on SQLite a job scheduled by the handler
+        # may have taken over a deleted row's id
         ctx.session.expunge(job)
         ctx.session.execute(delete(Job).where(Job.id == job_id, Job.fence == fence,
                                               Job.lease_owner == worker))
@@ -154,6 +156,19 @@ def _run_one(ctx: "CommandContext", job_id: int, fence: int, worker: str) -> str
         job.due_at, job.attempts, job.last_error = next_due, 0, None
         job.lease_owner = job.lease_expires_at = None
     return "done"
+
+
+def _release(ctx: "CommandContext", job_id: int, fence: int, worker: str,
+             error: Exception | None) -> str:
+    """After a failed or conflicting run: record the failure, or just free the job."""
+    job = ctx.session.execute(select(Job).where(Job.id == job_id).with_for_update()
+                              ).scalar_one_or_none()
+    if job is None or job.fence != fence or job.lease_owner != worker:
+        return "lost"
+    if error is None:  # lost an optimistic-lock race: not the job's fault, no attempt used
+        job.lease_owner = job.lease_expires_at = None
+        return "conflict"
+    return _record_failure(ctx, job, error)
 
 
 def _is_conflict(exc: Exception) -> bool:
@@ -202,12 +217,20 @@ def fire_due_jobs(engine: "Engine", now: datetime | None = None, *, worker: str 
             try:
                 outcome = run_command(engine, _run_one, job_id, fence, worker)
             except ConflictError:
-                outcome = "conflict"
+                outcome = run_command(engine, _release, job_id, fence, worker, None)
+            except _JobFailed as failed:
+                outcome = run_command(engine, _release, job_id, fence, worker, failed.error)
             counts[outcome] += 1
         if len(leased) < batch:
             break
     return FireReport(acquired, counts["done"], counts["retried"] + counts["conflict"],
                       counts["failed"], counts["lost"])
+
+
+def next_due(ctx: "CommandContext") -> datetime | None:
+    """When the earliest pending job falls due (one indexed look-up)."""
+    return ctx.session.execute(select(Job.due_at).where(Job.state == "pending")
+                               .order_by(Job.due_at).limit(1)).scalar()
 
 
 # -- incidents --------------------------------------------------------------------

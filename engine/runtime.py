@@ -269,8 +269,12 @@ def _sync_timer_jobs(ctx: "CommandContext", row: ProcessInstance, changes: Chang
     """One job per waiting timer, due when the timer is; gone when the timer is."""
     if before == changes.timers:
         return
-    for task_id in before.keys() - changes.timers.keys():
-        jobs.unschedule(ctx, f"timer:{task_id}")
+    gone = [f"timer:{task_id}" for task_id in before.keys() - changes.timers.keys()]
+    if ctx.running_job is not None:
+        # the job being run is deleted by the executor when its handler returns
+        running = ctx.session.get(jobs.Job, ctx.running_job)
+        gone = [key for key in gone if running is None or running.dedupe_key != key]
+    jobs.unschedule(ctx, *gone)
     for task_id, due in changes.timers.items():
         if before.get(task_id) != due:
             jobs.schedule(ctx, "timer", due, instance_id=row.id, task_id=task_id,

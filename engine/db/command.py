@@ -42,6 +42,8 @@ class CommandContext:
     now: datetime
     audit: list[PendingAudit] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: the job this transaction runs, if any (its handler must not unschedule it twice)
+    running_job: int | None = None
 
     def record(self, action: str, *, by: str, instance_id: int | None = None,
                task_id: str | None = None, **detail: Any) -> None:
@@ -79,9 +81,10 @@ def run_command(engine: "Engine", fn: Callable[..., T], *args: Any, **kwargs: An
                 raise ConflictError("the database was busy with a conflicting change; "
                                     "try again") from None
             raise
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
-            log.exception("%s failed", getattr(fn, "__name__", fn))
+            if type(exc).__name__ != "_JobFailed":  # a job's failure is recorded, not a fault
+                log.exception("%s failed", getattr(fn, "__name__", fn))
             raise
     for hook in ctx.after_commit:
         try:
