@@ -60,13 +60,8 @@ def append(ctx: "CommandContext") -> None:
                      "instance_id": pending.instance_id, "task_id": pending.task_id,
                      "detail": detail, "prev_hash": prev, "hash": digest})
         prev = digest
-    set_hash = update(head_table).where(head_table.c.id == 1).values(hash=prev)
-    if conn.dialect.name == "postgresql":
-        # one round trip: the events go in as a data-modifying CTE of the head's update
-        conn.execute(set_hash.add_cte(insert(events).values(rows).cte("new_events")))
-    else:
-        conn.execute(insert(events), rows)
-        conn.execute(set_hash)
+    conn.execute(insert(events), rows)
+    conn.execute(update(head_table).where(head_table.c.id == 1).values(hash=prev))
     ctx.audit.clear()
 
 

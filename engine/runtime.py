@@ -16,8 +16,8 @@ from uuid import UUID
 from sqlalchemy import delete, insert, select
 
 from engine import assignment, deadlines, jobs
-from engine.bpmn import serializer
-from engine.bpmn.runner import Changes, Run, current_data
+from engine.bpmn import serializer, workflows
+from engine.bpmn.runner import Changes, Run, current_data, is_finished
 from engine.bpmn.script_engine import DubanScriptEngine
 from engine.errors import ConflictError, NotFound, ScriptError
 from engine.models import (
@@ -107,7 +107,7 @@ def run_engine(loaded: Loaded) -> ScriptError | None:
     try:
         # timers first: one that fell due since the last command moves before the steps run
         loaded.workflow.refresh_timers()
-        loaded.workflow.do_engine_steps()
+        workflows.run_automatic_steps(loaded.workflow, loaded.run)
     except Exception as exc:  # scripts, conditions and handlers fail only their instance
         return as_script_error(exc)
     return None
@@ -171,7 +171,7 @@ def save(ctx: "CommandContext", loaded: Loaded, *, by: str, acted_task: str | No
                                     ensure_ascii=False)
         ctx.record("instance.failed", by=by, instance_id=row.id, error=error.reason,
                    element_id=error.element_id, line=error.line)
-    elif workflow.is_completed() and row.state in (RUNNING, FAILED):
+    elif is_finished(workflow) and row.state in (RUNNING, FAILED):
         row.state = COMPLETED
         row.ended_at = ctx.now
         ctx.record("instance.completed", by=by, instance_id=row.id)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine import runtime
+from engine.commands.runtime import forward_thrown_signals
 from engine.db.command import CommandContext
 from engine.jobs import handler
 from engine.models import Job, ProcessInstance
@@ -33,5 +34,6 @@ def fire_timer(ctx: CommandContext, job: Job, payload: dict[str, Any]) -> dateti
     with loaded.spec.lock:
         error = runtime.run_engine(loaded)
         changes = runtime.save(ctx, loaded, by="system", error=error)
+    forward_thrown_signals(ctx, row.id, changes, by="system")
     # a repeating timer keeps this job, due at its next occurrence
     return changes.timers.get(job.task_id)

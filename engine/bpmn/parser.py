@@ -18,14 +18,18 @@ from typing import Any, Iterable
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH, StartEventParser, TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, ServiceTask, StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import scripting
 from engine.bpmn.extensions import BPMN_NS, parse_extensions
-from engine.bpmn.specs import DubanServiceTask
+from engine.bpmn.specs import DubanBoundaryEvent, DubanServiceTask, DubanStartEvent
 from engine.bpmn.timers import TIMER_CLASSES, check_timer_text
 from engine.timetext import looks_like_iso
 from engine.errors import DefinitionError, Problem
@@ -76,12 +80,32 @@ class _ExtensionsMixin:
                                   node=self.node, file_name=self.filename)
 
 
+class _StartEventParser(StartEventParser):
+    """Also reads error and escalation start events (event subprocesses), which
+    SpiffWorkflow 3.2 silently parses as none start events, and isInterrupting."""
+
+    def create_task(self) -> Any:
+        definition = self.get_event_definition(
+            [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
+             ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
+        task = self._create_task(definition)
+        task.interrupting = self.node.get("isInterrupting", "true") != "false"
+        self.spec.start.connect(task)
+        return task
+
+
 def _override_classes() -> dict[str, tuple[type, type]]:
     overrides = {}
     for tag, (parser_cls, spec_cls) in BpmnParser.PARSER_CLASSES.items():
+        if parser_cls is StartEventParser:
+            parser_cls = _StartEventParser
         parser_sub = type(f"Duban{parser_cls.__name__}", (_ExtensionsMixin, parser_cls), {})
         if spec_cls is ServiceTask:
             spec_cls = DubanServiceTask
+        elif spec_cls is StartEvent:
+            spec_cls = DubanStartEvent
+        elif spec_cls is BoundaryEvent:
+            spec_cls = DubanBoundaryEvent
         overrides[tag] = (parser_sub, spec_cls)
     return overrides
 

@@ -16,6 +16,7 @@ subprocesses too, so no construct makes a long-lived instance grow.
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
@@ -24,7 +25,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.specs.Join import Join
@@ -68,6 +69,8 @@ class Changes:
     waiting: set[tuple[str, str, str]] = field(default_factory=set)
     #: task id → when each waiting timer falls due next
     timers: dict[str, datetime] = field(default_factory=dict)
+    #: (name, payload) of every signal a throw or end event of the instance threw
+    thrown: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     removed: int = 0
 
 
@@ -107,13 +110,27 @@ def _event_kind(before: int | None, after: int) -> list[str]:
     return []
 
 
+def is_finished(wf: Any) -> bool:
+    """Whether nothing is left to do in *wf*.
+
+    Not ``Workflow.is_completed()``: its iterator stops 1000 levels down, so on
+    a deep tree it answers True while work remains, and caches the answer.
+    """
+    return not any(t.has_state(TaskState.NOT_FINISHED_MASK) for t in wf.tasks.values())
+
+
+def tree_size(wf: BpmnWorkflow) -> int:
+    """How many tasks the workflow and its subprocesses hold."""
+    return sum(len(sub.tasks) for sub in all_workflows(wf))
+
+
 def current_data(wf: BpmnWorkflow) -> dict[str, Any]:
     """The instance data as a person would read it now.
 
     SpiffWorkflow keeps data on tasks until the end; mid-run, the data of the
     active tasks (merged in the order they became active) is the current data.
     """
-    if wf.is_completed():
+    if is_finished(wf):
         return dict(wf.data)
     active = [t for t in wf.tasks.values() if t.has_state(ACTIVE | TaskState.ERROR)]
     if not active:
@@ -132,10 +149,37 @@ class Run:
         self.before = {t.id: t.state for t in all_tasks(workflow)}
         self.waiting_before = waiting_catches(workflow)
         self.timers_before = waiting_timers(workflow)
+        self.changes = Changes()
 
     def finish(self) -> Changes:
         """Report what the command changed, then compact the tree."""
-        changes = Changes()
+        self._collect()
+        self.changes.waiting = waiting_catches(self.workflow)
+        self.changes.timers = waiting_timers(self.workflow)
+        self.changes.removed += compact(self.workflow)
+        return self.changes
+
+    def checkpoint(self) -> None:
+        """Record what changed so far and compact, in the middle of a command.
+
+        A loop of automatic steps would otherwise stall in one command once the
+        tree is 1000 levels deep (SpiffWorkflow's iterator limit, ~330 rounds).
+        """
+        self._collect()
+        self.changes.removed += compact(self.workflow)
+        self.before = {t.id: t.state for t in all_tasks(self.workflow)}
+
+    def _collect(self) -> None:
+        changes = self.changes
+        opened_here = {o.task_id for o in changes.opened}
+
+        def close(task_id: str, outcome: str) -> None:
+            if task_id in opened_here:  # opened and closed within this command
+                changes.opened = [o for o in changes.opened if o.task_id != task_id]
+                opened_here.discard(task_id)
+            else:
+                changes.closed[task_id] = outcome
+
         seen: set[UUID] = set()
         found: list[tuple[float, int, Task, list[str]]] = []
         for index, task in enumerate(all_tasks(self.workflow)):
@@ -146,26 +190,26 @@ class Run:
             kinds = _event_kind(before, task.state)
             if kinds:
                 found.append((task.last_state_change, index, task, kinds))
+                if "completed" in kinds and isinstance(task.task_spec, ThrowingEvent):
+                    for d in _definitions(task.task_spec.event_definition):
+                        if isinstance(d, SignalEventDefinition):
+                            changes.thrown.append((d.name, deepcopy(task.data)))
             if is_human(task):
                 if task.state == TaskState.READY and (before is None or before != TaskState.READY):
                     changes.opened.append(OpenHumanTask(
                         str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                         dict(getattr(task.task_spec, "extensions", {}) or {}), task.data))
                 elif before == TaskState.READY and task.state != TaskState.READY:
-                    changes.closed[str(task.id)] = ("completed" if task.state == TaskState.COMPLETED
-                                                    else "cancelled")
+                    close(str(task.id), "completed" if task.state == TaskState.COMPLETED
+                          else "cancelled")
         for task_id, state in self.before.items():
             if task_id not in seen and state & ACTIVE:
-                changes.closed[str(task_id)] = "cancelled"
+                close(str(task_id), "cancelled")
         for _at, _i, task, kinds in sorted(found, key=lambda f: (f[0], f[1])):
             for kind in kinds:
                 changes.events.append(ElementEvent(
                     str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                     element_type(task), kind))
-        changes.waiting = waiting_catches(self.workflow)
-        changes.timers = waiting_timers(self.workflow)
-        changes.removed = compact(self.workflow)
-        return changes
 
 
 def waiting_timers(wf: BpmnWorkflow) -> dict[str, datetime]:
@@ -191,7 +235,7 @@ def waiting_catches(wf: BpmnWorkflow) -> set[tuple[str, str, str]]:
     are listed here as ``trigger:<subprocess id>``.
     """
     result = set()
-    if not wf.is_completed():
+    if not is_finished(wf):
         for name in getattr(wf.spec.start, "trigger_specs", []):
             sub_spec = wf.subprocess_specs.get(name)
             for start in getattr(sub_spec, "bpmn_start_events", []) if sub_spec else []:
@@ -257,7 +301,7 @@ def _keep_set(wf: Any) -> set[UUID]:
 
 def compact_one(wf: Any, top: BpmnWorkflow) -> int:
     """Drop finished tasks SpiffWorkflow no longer reads; return how many."""
-    if wf.is_completed():
+    if is_finished(wf):
         keep = {wf.task_tree.id}
     else:
         keep = _keep_set(wf)

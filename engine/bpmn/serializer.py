@@ -12,7 +12,9 @@ from typing import Any, Callable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import (
+    BoundaryEventConverter, BpmnTaskSpecConverter, EventConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
@@ -21,7 +23,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
-from engine.bpmn.specs import DubanServiceTask
+from engine.bpmn.specs import DubanBoundaryEvent, DubanServiceTask, DubanStartEvent
 from engine.bpmn.timers import DubanCycle, DubanDuration, DubanTimeDate, TimerConverter
 
 #: stamped on every stored state; bump and add a migration when the shape changes
@@ -49,10 +51,19 @@ class StateConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class StartEventConverter(EventConverter):
+    def to_dict(self, spec: Any) -> dict[str, Any]:
+        dct = super().to_dict(spec)
+        dct["interrupting"] = spec.interrupting
+        return dct
+
+
 def _registry() -> Any:
     config = dict(DEFAULT_CONFIG)
     config[BpmnWorkflow] = StateConverter
     config[DubanServiceTask] = BpmnTaskSpecConverter
+    config[DubanStartEvent] = StartEventConverter
+    config[DubanBoundaryEvent] = BoundaryEventConverter
     for timer in (DubanTimeDate, DubanDuration, DubanCycle):
         config[timer] = TimerConverter
     return BpmnWorkflowSerializer.configure(config)
@@ -89,7 +100,31 @@ def load_specs(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     dct = json.loads(text)
     spec = _REGISTRY.restore(dct["spec"])
     subs = {k: _REGISTRY.restore(v) for k, v in dct["subprocess_specs"].items()}
+    for one in (spec, *subs.values()):
+        wire_event_subprocesses(one)
     return spec, subs
+
+
+def wire_event_subprocesses(spec: BpmnProcessSpec) -> None:
+    """Connect each event subprocess started by a message, signal or error now.
+
+    SpiffWorkflow connects one only when it first fires
+    (``BpmnStartTask.trigger_wf``), and then also makes it an output of the
+    process start: the shared spec changes, every later instance started from
+    it gets a listener that keeps it from ever completing, and an engine that
+    loads the spec afresh cannot finish a fired one ("No input task
+    connected"). Giving it its input and its way to the end here, without the
+    start output, makes ``trigger_wf`` leave the spec alone.
+    """
+    start = spec.start
+    for name in getattr(start, "trigger_specs", ()):
+        task_spec = spec.task_specs.get(name)
+        if task_spec is None:
+            continue
+        if start.name not in task_spec._inputs:
+            task_spec._inputs.append(start.name)
+        if spec.end.name not in task_spec._outputs:
+            task_spec.connect(spec.end)
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

@@ -13,7 +13,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.runner import all_tasks
+from engine.bpmn.runner import Run, all_tasks, tree_size
+
+#: tasks a command may add to the tree before it is compacted mid-command
+COMPACT_EVERY = 50
 
 
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any,
@@ -40,6 +43,23 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
     return workflow
 
 
+def run_automatic_steps(workflow: BpmnWorkflow, run: Run) -> None:
+    """``BpmnWorkflow.do_engine_steps()``, compacting the tree on the way.
+
+    SpiffWorkflow finds ready steps by walking the tree and stops 1000 levels
+    down, so a loop of automatic steps (script → gateway → back) stalls after
+    ~330 rounds in one command, and each step costs a walk over everything
+    the command has done so far. Recording and compacting every
+    ``COMPACT_EVERY`` new tasks keeps the walk short and the loop going.
+    """
+    limit = tree_size(workflow) + COMPACT_EVERY
+    while workflow._do_engine_steps():
+        if tree_size(workflow) > limit:
+            run.checkpoint()
+            limit = tree_size(workflow) + COMPACT_EVERY
+    workflow.refresh_timers()
+
+
 def start_timers(spec: Any) -> list[tuple[str, str]]:
     """(element id, timer text) of each timer start event of a process.
 
@@ -58,7 +78,7 @@ def start_timers(spec: Any) -> list[tuple[str, str]]:
 def start_form(spec: Any) -> list[dict[str, Any]]:
     """The ``duban:form`` on the process's start event, if any."""
     for task_spec in spec.task_specs.values():
-        if type(task_spec).__name__ == "StartEvent" and getattr(task_spec, "extensions", None):
+        if isinstance(task_spec, StartEvent) and getattr(task_spec, "extensions", None):
             form = task_spec.extensions.get("form")
             if form:
                 return list(form)

@@ -114,12 +114,15 @@ def start(ctx: CommandContext, process_key: str, data: dict[str, Any] | None = N
     with cached.lock:
         workflow = workflows.new_workflow(cached.spec, cached.subprocess_specs,
                                           runtime.script_engine(ctx, row), payload)
-        loaded = runtime.Loaded(row, workflow, Run(workflow), cached, {})
+        run = Run(workflow)
+        run.waiting_before = set()  # nothing is stored for a new instance yet
+        loaded = runtime.Loaded(row, workflow, run, cached, {})
         ctx.record("instance.started", by=by, instance_id=row.id, process_key=process_key,
                    version=version, business_key=business_key, org_id=org_id,
                    data=payload)
         error = runtime.run_engine(loaded)
-        runtime.save(ctx, loaded, by=by, error=error)
+        changes = runtime.save(ctx, loaded, by=by, error=error)
+    forward_thrown_signals(ctx, row.id, changes, by=by)
     return row.id
 
 
@@ -185,18 +188,47 @@ def retry(ctx: CommandContext, instance_id: int, *, by: str,
         row.state, row.error_json = RUNNING, None
         ctx.record("instance.retried", by=by, instance_id=row.id, data=patch, elements=elements)
         error = runtime.run_engine(loaded)
-        runtime.save(ctx, loaded, by=by, error=error)
+        changes = runtime.save(ctx, loaded, by=by, error=error)
+    forward_thrown_signals(ctx, row.id, changes, by=by)
     return row.state
 
 
 def _deliver(ctx: CommandContext, instance_id: int,
              deliver: Callable[[Any, str, dict[str, Any]], None], name: str,
-             payload: dict[str, Any], *, by: str) -> None:
+             payload: dict[str, Any], *, by: str, hops: int = 0) -> None:
     loaded = runtime.load(ctx, instance_id)
     with loaded.spec.lock:
         deliver(loaded.workflow, name, payload)
         error = runtime.run_engine(loaded)
-        runtime.save(ctx, loaded, by=by, error=error)
+        changes = runtime.save(ctx, loaded, by=by, error=error)
+    forward_thrown_signals(ctx, instance_id, changes, by=by, hops=hops)
+
+
+#: how many instances deep one command may pass thrown signals on
+MAX_SIGNAL_HOPS = 10
+
+
+def forward_thrown_signals(ctx: CommandContext, source_id: int, changes: Any, *, by: str,
+                           hops: int = 0) -> None:
+    """Broadcast the signals an instance threw to the other instances waiting for them.
+
+    SpiffWorkflow delivers a thrown signal only inside the throwing instance;
+    a BPMN signal reaches every catcher. (The thrower's own catchers already
+    have it.) A signal that sets off further throws is passed on up to
+    ``MAX_SIGNAL_HOPS`` instances deep, so two processes signalling each
+    other cannot loop forever.
+    """
+    for name, payload in changes.thrown:
+        caught = []
+        if hops < MAX_SIGNAL_HOPS:
+            for row in _waiting(ctx, "signal", name):
+                if row.id == source_id:
+                    continue
+                _deliver(ctx, row.id, workflows.deliver_signal, name, payload, by=by,
+                         hops=hops + 1)
+                caught.append(row.id)
+        ctx.record("signal.thrown", by=by, instance_id=source_id, signal=name,
+                   instances=caught)
 
 
 def _waiting(ctx: CommandContext, kind: str, name: str) -> list[ProcessInstance]:

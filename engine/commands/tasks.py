@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import forms, permissions, runtime
 from engine.bpmn import workflows
-from engine.commands.runtime import check_data, require_actor
+from engine.commands.runtime import check_data, forward_thrown_signals, require_actor
 from engine.db.command import CommandContext
 from engine.errors import ConflictError, NotFound, PermissionDenied
 from engine.models import HumanTask, ProcessInstance, TaskCandidate
@@ -113,6 +113,7 @@ def complete(ctx: CommandContext, task_id: str, data: dict[str, Any] | None = No
         ctx.record("task.completed", by=by, instance_id=instance.id, task_id=task.id,
                    element_id=task.element_id, data=clean)
         error = runtime.run_engine(loaded)
-        runtime.save(ctx, loaded, by=by, acted_task=task.id, error=error)
+        changes = runtime.save(ctx, loaded, by=by, acted_task=task.id, error=error)
+    forward_thrown_signals(ctx, instance.id, changes, by=by)
     return task_view(ctx.session, task, candidates=(), process_key=instance.process_key,
                      form=workflows.human_form(spiff.task_spec))
