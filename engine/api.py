@@ -20,6 +20,7 @@ from engine.bpmn.script_engine import ServiceHandler
 from engine.clock import Clock, SystemClock
 from engine.commands import organisations as org_commands
 from engine.commands import repository, runtime, tasks
+from engine.directory import BUILTIN_HANDLERS
 from engine.config import EngineConfig
 from engine.db.command import run_command
 from engine.db.session import make_engine, make_sessionmaker
@@ -57,7 +58,7 @@ class Engine:
         self._db = make_engine(self.config)
         self._sessions = make_sessionmaker(self._db)
         self.specs = SpecCache()
-        self.service_handlers: dict[str, ServiceHandler] = {}
+        self.service_handlers: dict[str, ServiceHandler] = dict(BUILTIN_HANDLERS)
         self.script_limits = scripting.Limits(max_seconds=self.config.script_seconds)
         #: this process's name in job leases
         self.worker_id = jobs.default_worker_id()
@@ -96,8 +97,10 @@ class Engine:
         """Make *handler* callable from ``<duban:service handler="name"/>``.
 
         The handler gets the task data (a copy) and keyword arguments
-        ``element_id``, ``instance_id`` and ``business_key``; a dict it returns
-        is merged into the task data (or stored under ``resultVariable``).
+        ``element_id``, ``instance_id``, ``business_key`` and ``directory`` (read
+        access to the organisation tree, :class:`engine.directory.Directory`); a
+        dict it returns is merged into the task data (or stored under
+        ``resultVariable``). Built in: ``org.branches``.
         """
         self.service_handlers[name] = handler
 

@@ -20,6 +20,9 @@ class EngineConfig:
     script_seconds: float = 2.0
     #: SQLite's synchronous pragma: NORMAL (survives process crashes) or FULL (power cuts too)
     sqlite_synchronous: str = "NORMAL"
+    #: on PostgreSQL, commit jobs whose effects stay in the database asynchronously
+    #: (a crash may lose the last ~0.2 s of them; they then simply run again)
+    async_job_commit: bool = True
     #: SQLAlchemy pool size on PostgreSQL
     pool_size: int = 5
     #: echo SQL (debugging)
@@ -39,6 +42,8 @@ class EngineConfig:
             "fallback_role": env.get("DUBAN_FALLBACK_ROLE", cls.fallback_role),
             "fallback_person": env.get("DUBAN_FALLBACK_PERSON", cls.fallback_person),
             "sqlite_synchronous": env.get("DUBAN_SQLITE_SYNCHRONOUS", cls.sqlite_synchronous),
+            "async_job_commit": env.get("DUBAN_ASYNC_JOB_COMMIT", "true").lower()
+            not in ("0", "false", "no", "off"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, text, update
 
 from engine.errors import ConflictError, DubanError, NotFound
 from engine.models import Job
@@ -47,6 +47,8 @@ log = logging.getLogger("duban.jobs")
 #: handler(ctx, job, payload) -> None when done, or the next due time to repeat
 Handler = Callable[["CommandContext", Job, dict[str, Any]], "datetime | None"]
 HANDLERS: dict[str, Handler] = {}
+#: kinds whose effects stay inside the database (a delivery talks to the outside)
+INTERNAL_KINDS = {"timer", "start_timer", "task_warn", "task_due", "task_escalate"}
 #: seconds to wait before attempt 2, 3, ... of a failing job
 BACKOFF = (10, 60, 300, 900)
 
@@ -134,6 +136,12 @@ def _run_one(ctx: "CommandContext", job_id: int, fence: int, worker: str) -> str
     fn = HANDLERS.get(job.kind)
     if fn is None:
         raise _JobFailed(DubanError(f"no handler for job kind {job.kind!r}"))
+    if job.kind in INTERNAL_KINDS and ctx.engine.config.async_job_commit and \
+            ctx.session.get_bind().dialect.name == "postgresql":
+        # Effects only in this database: if a crash loses this commit, it loses the
+        # job's completion with it and the job runs again - never twice, never lost.
+        # A later synchronous commit that read our effect flushes it too (WAL order).
+        ctx.session.execute(text("SET LOCAL synchronous_commit TO off"))
     ctx.running_job = job_id
     try:
         next_due = fn(ctx, job, json.loads(job.payload or "{}"))

@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import delete, insert, select
 
 from engine import assignment, deadlines, jobs
+from engine.directory import Directory
 from engine.bpmn import serializer, workflows
 from engine.bpmn.runner import Changes, Run, current_data, is_finished
 from engine.bpmn.script_engine import DubanScriptEngine
@@ -72,7 +73,8 @@ class Loaded:
 
 def script_engine(ctx: "CommandContext", row: ProcessInstance | None) -> DubanScriptEngine:
     context = {"instance_id": row.id if row is not None else None,
-               "business_key": row.business_key if row is not None else None}
+               "business_key": row.business_key if row is not None else None,
+               "directory": Directory(ctx.session, row.org_id if row is not None else None)}
     return DubanScriptEngine(ctx.engine.service_handlers, ctx.engine.script_limits, context,
                              now=lambda: ctx.now, tz=ctx.engine.config.timezone)
 

@@ -255,6 +255,27 @@ def parse_escalation(elem: etree._Element, problems: list[str]) -> list[dict[str
     return levels
 
 
+def parse_vote(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    """A vote taken at this step (see ``engine.votes``)."""
+    from engine.votes import parse_fraction
+
+    _check_attrs(elem, {"name", "label", "quorum", "majority", "threshold"}, problems)
+    name = elem.get("name") or "vote"
+    if not IDENTIFIER.match(name):
+        problems.append(f"duban:vote name {name!r} is not a valid identifier")
+    majority = elem.get("majority", "present")
+    if majority not in ("present", "eligible"):
+        problems.append(f"duban:vote majority must be present or eligible, not {majority!r}")
+    rule: dict[str, Any] = {"name": name, "majority": majority,
+                            "quorum": parse_fraction(elem.get("quorum", "1/2"), "quorum",
+                                                     problems),
+                            "threshold": parse_fraction(elem.get("threshold", "1/2"),
+                                                        "threshold", problems)}
+    if elem.get("label"):
+        rule["label"] = elem.get("label")
+    return rule
+
+
 #: element name → (parser, the BPMN element kinds it may sit on)
 PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, ...]]] = {
     "form": (parse_form, ("userTask", "manualTask", "startEvent")),
@@ -262,6 +283,7 @@ PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, 
     "service": (parse_service, ("serviceTask",)),
     "deadline": (parse_deadline, ("userTask", "manualTask")),
     "escalation": (parse_escalation, ("userTask", "manualTask")),
+    "vote": (parse_vote, ("userTask",)),
 }
 
 
@@ -291,4 +313,12 @@ def parse_extensions(node: etree._Element) -> tuple[dict[str, Any], list[Problem
                 else:
                     result[name] = parser(child, messages)
             problems.extend(Problem(element_id, m, line=child.sourceline) for m in messages)
+    if "vote" in result:
+        from engine.votes import form_fields
+
+        fields = form_fields(result["vote"])
+        taken = {f["name"] for f in result.get("form", [])} & {f["name"] for f in fields}
+        for name in sorted(taken):
+            problems.append(Problem(element_id, f"form field {name!r} clashes with the vote's"))
+        result["form"] = list(result.get("form", [])) + fields
     return result, problems

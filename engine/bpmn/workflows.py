@@ -113,3 +113,7 @@ def complete_human_task(task: Any, data: dict[str, Any]) -> None:
 
 def human_form(task_spec: Any) -> list[dict[str, Any]]:
     return list((getattr(task_spec, "extensions", None) or {}).get("form") or [])
+
+
+def vote_rule(task_spec: Any) -> dict[str, Any] | None:
+    return (getattr(task_spec, "extensions", None) or {}).get("vote")

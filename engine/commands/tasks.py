@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import forms, permissions, runtime
+from engine import forms, permissions, runtime, votes
 from engine.bpmn import workflows
 from engine.commands.runtime import check_data, forward_thrown_signals, require_actor
 from engine.db.command import CommandContext
@@ -107,6 +107,9 @@ def complete(ctx: CommandContext, task_id: str, data: dict[str, Any] | None = No
         if not workflows.is_ready(spiff):
             raise ConflictError(f"task {task_id} is not ready")
         clean = forms.validate(workflows.human_form(spiff.task_spec), payload)
+        vote = workflows.vote_rule(spiff.task_spec)
+        if vote is not None:
+            clean.update(votes.decide(vote, clean))
         if task.assignee is None:
             task.assignee = by
         workflows.complete_human_task(spiff, clean)

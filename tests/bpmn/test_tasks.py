@@ -77,6 +77,8 @@ def test_service_task(bpmn, deploy):
     calls: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def lookup_village(data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # the directory answers only while the command runs
+        kwargs["directory"] = kwargs["directory"].organisation()
         calls.append((dict(data), kwargs))
         data["scribble"] = True  # the handler gets a copy: this must not leak
         return {"village": "一村", "households": 120}
@@ -90,8 +92,10 @@ def test_service_task(bpmn, deploy):
 
     # then: the handler ran once with the data and the keyword facts
     assert bpmn.completed(iid) == ["start", "lookup", "end"]
-    assert calls == [({"code": "v1"}, {"element_id": "lookup", "instance_id": iid,
-                                       "business_key": "BK-svc"})]
+    assert len(calls) == 1 and calls[0][0] == {"code": "v1"}
+    facts = dict(calls[0][1])
+    assert facts.pop("directory") == {"code": "v1", "name": "一村党支部", "kind": "branch"}
+    assert facts == {"element_id": "lookup", "instance_id": iid, "business_key": "BK-svc"}
     inst = bpmn.get_instance(iid)
     assert inst.state == "completed"
     assert inst.data == {"code": "v1", "village": "一村", "households": 120}

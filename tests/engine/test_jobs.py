@@ -132,3 +132,21 @@ def test_two_workers_fire_every_job_exactly_once(pg_url, clock):
     assert sum(r.done for r in reports) == 200
     assert effects(eng) == 200 and eng.list_jobs() == []
     eng.dispose()
+
+
+def test_the_worker_loop_fires_due_jobs_until_stopped(eng):
+    from engine.scheduler import run_worker
+
+    add(eng, 1)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(eng, 0.05), kwargs={"stop": stop})
+    thread.start()
+    try:
+        for _ in range(100):
+            if effects(eng) == 1:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert effects(eng) == 1 and eng.list_jobs() == []
