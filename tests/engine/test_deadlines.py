@@ -7,37 +7,16 @@ make-up working days.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine import ConflictError, DefinitionError, PermissionDenied, ScriptError, ValidationError
 from tests.engine.test_repository import diagram
+from tests.fixtures.time import BJ, advance_to, bj, end_of
 
 DATA = Path(__file__).resolve().parent / "data"
-BJ = ZoneInfo("Asia/Shanghai")
-
-
-def bj(text: str) -> datetime:
-    """A Beijing wall-clock time, as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=BJ)
-
-
-def end_of(day: str) -> datetime:
-    return bj(f"{day}T23:59:59").astimezone(timezone.utc)
-
-
-def advance_to(eng, clock, when: datetime) -> None:
-    """Move time to *when*, stopping at each job on the way, as a ticking worker would."""
-    while True:
-        due = [j.due_at for j in eng.list_jobs() if j.due_at <= when]
-        if not due:
-            break
-        clock.set(max(min(due), clock.now()))
-        eng.fire_due_jobs()
-    clock.set(when)
 
 
 def notices(eng, who: str) -> list[tuple[str, int | None, str]]:

@@ -9,7 +9,8 @@ from typing import Any, Iterator
 import pytest
 
 from engine import ValidationError
-from tests.engine.test_deadlines import advance_to, bj, leaders, open_task  # noqa: F401
+from tests.engine.test_deadlines import leaders, open_task  # noqa: F401
+from tests.fixtures.time import advance_to, bj
 
 
 class Robot(BaseHTTPRequestHandler):
