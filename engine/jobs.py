@@ -229,8 +229,7 @@ def fire_due_jobs(engine: "Engine", now: datetime | None = None, *, worker: str 
             except _JobFailed as failed:
                 outcome = run_command(engine, _release, job_id, fence, worker, failed.error)
             counts[outcome] += 1
-        if len(leased) < batch:
-            break
+        # go round again: the jobs just run may have scheduled more that are due now
     return FireReport(acquired, counts["done"], counts["retried"] + counts["conflict"],
                       counts["failed"], counts["lost"])
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from engine import jobs
 from engine.jobs import handler
-from engine.models import Job, ProcessVersion
+from engine.models import Job, Organisation, ProcessVersion
 from engine.timetext import parse_timer
 
 if TYPE_CHECKING:
@@ -25,22 +25,22 @@ if TYPE_CHECKING:
 
 
 def schedule_for_version(ctx: "CommandContext", process_key: str,
-                         timers: list[tuple[str, str]]) -> None:
+                         timers: list[tuple[str, str, str | None]]) -> None:
     """Make the start timers of the newest version of a process the only ones scheduled."""
     prefix = f"start:{process_key}:"
-    wanted = {f"{prefix}{element}" for element, _text in timers}
+    wanted = {f"{prefix}{element}" for element, _text, _kind in timers}
     stale = ctx.session.execute(select(Job.dedupe_key).where(
         Job.dedupe_key.startswith(prefix, autoescape=True))).scalars().all()
     jobs.unschedule(ctx, *[k for k in stale if k not in wanted])
     tz = ctx.engine.config.timezone
-    for element, text in timers:
+    for element, text, kind in timers:
         spec = parse_timer(text, tz)
         first = spec.first_due(ctx.now, tz)
         if first is None:
             continue
         jobs.schedule(ctx, "start_timer", first,
                       payload={"process_key": process_key, "element": element, "text": text,
-                               "fired": 0, "anchor": first.isoformat()},
+                               "fired": 0, "anchor": first.isoformat(), "starts_for": kind},
                       dedupe_key=f"{prefix}{element}")
 
 
@@ -53,7 +53,17 @@ def on_start_timer(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> 
         ProcessVersion.process_key == key).limit(1)).first()
     if latest is None:
         return None
-    start(ctx, key, {}, by="system", org=payload.get("org"))
+    if payload.get("starts_for"):
+        # one instance per organisation of the kind, each started by its own job (and
+        # transaction), so one town's failure does not stop the others'
+        codes = ctx.session.execute(select(Organisation.code).where(
+            Organisation.kind == payload["starts_for"]).order_by(Organisation.code)).scalars()
+        for code in codes:
+            jobs.schedule(ctx, "start_instance", ctx.now,
+                          payload={"process_key": key, "org": code},
+                          dedupe_key=f"startinst:{key}:{job.due_at.isoformat()}:{code}")
+    else:
+        start(ctx, key, {}, by="system")
     tz = ctx.engine.config.timezone
     spec = parse_timer(payload["text"], tz)
     if spec.kind != "cycle":
@@ -66,3 +76,11 @@ def on_start_timer(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> 
         return None
     job.payload = jobs.dump_payload({**payload, "fired": fired})
     return following
+
+
+@handler("start_instance")
+def on_start_instance(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> None:
+    from engine.commands.runtime import start
+
+    start(ctx, payload["process_key"], {}, by="system", org=payload["org"])
+    return None

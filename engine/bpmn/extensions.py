@@ -276,6 +276,16 @@ def parse_vote(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
     return rule
 
 
+def parse_starts_for(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    """Whom a timer start event starts instances for: one per organisation of a kind."""
+    _check_attrs(elem, {"kind"}, problems)
+    kind = elem.get("kind")
+    if kind not in ("county", "town", "office", "branch"):
+        problems.append(f"duban:startsFor kind must be county, town, office or branch, "
+                        f"not {kind!r}")
+    return {"kind": kind}
+
+
 #: element name → (parser, the BPMN element kinds it may sit on)
 PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, ...]]] = {
     "form": (parse_form, ("userTask", "manualTask", "startEvent")),
@@ -284,6 +294,7 @@ PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, 
     "deadline": (parse_deadline, ("userTask", "manualTask")),
     "escalation": (parse_escalation, ("userTask", "manualTask")),
     "vote": (parse_vote, ("userTask",)),
+    "startsFor": (parse_starts_for, ("startEvent",)),
 }
 
 

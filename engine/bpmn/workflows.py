@@ -60,8 +60,11 @@ def run_automatic_steps(workflow: BpmnWorkflow, run: Run) -> None:
     workflow.refresh_timers()
 
 
-def start_timers(spec: Any) -> list[tuple[str, str]]:
-    """(element id, timer text) of each timer start event of a process.
+def start_timers(spec: Any) -> list[tuple[str, str, str | None]]:
+    """(element id, timer text, organisation kind) of each timer start event of a process.
+
+    The kind comes from ``duban:startsFor``: one instance per organisation of
+    that kind (each town, say); None means one instance with no organisation.
 
     Only timers written as ISO text can start instances on a calendar; an
     expression needs instance data, which a process not yet started lacks.
@@ -71,7 +74,8 @@ def start_timers(spec: Any) -> list[tuple[str, str]]:
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(task_spec, StartEvent) and isinstance(definition, TimerEventDefinition) \
                 and getattr(definition, "iso", False):
-            found.append((task_spec.bpmn_id, definition.expression))
+            starts_for = (getattr(task_spec, "extensions", None) or {}).get("startsFor") or {}
+            found.append((task_spec.bpmn_id, definition.expression, starts_for.get("kind")))
     return sorted(found)
 
 

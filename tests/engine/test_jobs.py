@@ -83,12 +83,18 @@ def test_a_failing_job_backs_off_then_becomes_an_incident(eng, clock, db_url):
         eng.retry_job(99999)
 
 
-def test_a_lost_race_retries_without_using_an_attempt(eng):
+def test_a_lost_race_retries_without_using_an_attempt(eng, clock):
     add(eng, 1, mode="conflict")
-    eng.fire_due_jobs()
+    [(job_id, fence)] = run_command(eng, jobs._acquire, clock.now(), "A", 10,
+                                    timedelta(seconds=30))
+    with pytest.raises(ConflictError):
+        run_command(eng, jobs._run_one, job_id, fence, "A")
+    assert run_command(eng, jobs._release, job_id, fence, "A", None) == "conflict"
     job = eng.list_jobs()[0]
-    assert job.attempts == 0
-    assert eng.fire_due_jobs().done == 1
+    assert (job.attempts, job.state, job.due_at) == (0, "pending", clock.now())
+    # the next round runs it again at once
+    report = eng.fire_due_jobs()
+    assert (report.done, report.retried) == (1, 0)
     assert effects(eng) == 1
 
 

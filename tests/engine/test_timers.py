@@ -170,3 +170,14 @@ def test_quoted_timer_text_from_other_tools_is_accepted(org, clock):
     org.deploy(xml, by="admin")
     org.start("p", by="zhang", org="v1")
     assert org.list_jobs()[0].due_at == clock.now() + timedelta(minutes=10)
+
+
+def test_a_timer_start_event_can_start_one_instance_per_town(org, clock):
+    org.add_organisation("t2", "二镇党委", "town", parent="c1")
+    deploy(org, "timer_quarterly_towns")
+    clock.set(datetime(2026, 4, 1, 1, 0, tzinfo=UTC))
+    org.fire_due_jobs()
+    tasks = org.open_tasks()
+    assert sorted((t.assignee or "", t.candidates) for t in tasks) == [
+        ("", ("sun",)), ("admin", ())]  # t2 has no 书记 anywhere up: the fallback person
+    assert org.list_jobs()[0].due_at == datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
