@@ -11,7 +11,8 @@ from engine.errors import (
     ScriptError, ValidationError,
 )
 from engine.views import (
-    HistoryEventView, InstanceView, OrganisationView, PersonView, TaskView, VersionView,
+    HistoryEventView, InstanceView, ItemView, NotificationView, OrganisationView, PersonView,
+    TaskView, VersionView,
 )
 
 __all__ = [
@@ -19,5 +20,5 @@ __all__ = [
     "DubanError", "NotFound", "DefinitionError", "ValidationError", "ConflictError",
     "PermissionDenied", "ScriptError", "JobError", "Problem",
     "VersionView", "TaskView", "InstanceView", "HistoryEventView", "OrganisationView",
-    "PersonView",
+    "PersonView", "ItemView", "NotificationView",
 ]

@@ -25,12 +25,13 @@ from engine.config import EngineConfig
 from engine.db.command import run_command
 from engine.db.session import make_engine, make_sessionmaker
 from engine.queries import instances as instance_queries
+from engine.queries import items as item_queries
 from engine.queries import notices as notice_queries
 from engine.queries import tasks as task_queries
 from engine.runtime import SpecCache
 from engine.views import (
-    HistoryEventView, InstanceView, NotificationView, OrganisationView, PersonView, TaskView,
-    VersionView,
+    HistoryEventView, InstanceView, ItemView, NotificationView, OrganisationView, PersonView,
+    TaskView, VersionView,
 )
 
 T = TypeVar("T")
@@ -158,6 +159,16 @@ class Engine:
 
     def get_task(self, task_id: str) -> TaskView:
         return self._read(task_queries.get_task, task_id)
+
+    def get_item(self, *, instance_id: int | None = None, number: str | None = None) -> ItemView:
+        """The item an instance tracks (by instance id or item number)."""
+        return self._read(item_queries.get_item, instance_id=instance_id, number=number)
+
+    def items(self, *, org: str | None = None, kind: str | None = None, state: str | None = None,
+              light: str | None = None, limit: int = 100, offset: int = 0) -> list[ItemView]:
+        """Tracked items under an organisation, filtered by kind, state and light."""
+        return self._read(item_queries.list_items, org=org, kind=kind, state=state, light=light,
+                          limit=limit, offset=offset)
 
     def get_instance(self, instance_id: int) -> InstanceView:
         return self._read(instance_queries.get_instance, instance_id)

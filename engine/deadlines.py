@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from engine import holidays, jobs, scripting
 from engine.errors import ScriptError, ValidationError
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, Item, ProcessInstance
 from engine.timetext import TimeTextError, parse_duration
 
 if TYPE_CHECKING:
@@ -167,6 +167,10 @@ def refresh_instance_light(ctx: "CommandContext", instance_id: int) -> str | Non
     row = ctx.session.get(ProcessInstance, instance_id)
     if row is not None and row.light != worst:
         row.light = worst
+        item = ctx.session.execute(select(Item).where(Item.instance_id == instance_id)
+                                   ).scalar_one_or_none()
+        if item is not None and item.state not in ("closed", "cancelled"):
+            item.light = worst
     return worst
 
 

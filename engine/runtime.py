@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select
 
-from engine import assignment, deadlines, jobs
+from engine import assignment, deadlines, items, jobs
 from engine.directory import Directory
 from engine.bpmn import serializer, workflows
 from engine.bpmn.runner import Changes, Run, current_data, is_finished
@@ -39,6 +39,20 @@ class CachedSpec:
     #: SpiffWorkflow mutates shared specs when it triggers event subprocesses;
     #: one command at a time per version in this process keeps that safe
     lock: threading.RLock
+    #: element id → its duban: extensions, across the process and what it embeds
+    extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the kind of item the process tracks (duban:item on its start event), if any
+    item_kind: str | None = None
+
+    def __post_init__(self) -> None:
+        for one in (self.spec, *self.subprocess_specs.values()):
+            for task_spec in one.task_specs.values():
+                bpmn_id = getattr(task_spec, "bpmn_id", None)
+                ext = getattr(task_spec, "extensions", None)
+                if bpmn_id and ext:
+                    self.extensions.setdefault(bpmn_id, ext)
+                    if one is self.spec and "item" in ext:
+                        self.item_kind = ext["item"]["kind"]
 
 
 class SpecCache:
@@ -164,6 +178,8 @@ def save(ctx: "CommandContext", loaded: Loaded, *, by: str, acted_task: str | No
     if timed:
         ctx.session.flush()
         deadlines.refresh_instance_light(ctx, row.id)
+    if loaded.spec.item_kind:
+        items.sync(ctx, row, loaded.spec.item_kind, changes, data, loaded.spec.extensions)
     _sync_subscriptions(ctx, row, changes, loaded.run.waiting_before)
     _sync_timer_jobs(ctx, row, changes, loaded.run.timers_before)
     if error is not None:

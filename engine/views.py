@@ -105,3 +105,25 @@ class NotificationView:
     sent_by: str
     created_at: datetime
     read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    instance_id: int
+    kind: str
+    number: str
+    title: str | None
+    source: str | None
+    category: str | None
+    org_id: int | None
+    responsible_unit: str | None
+    responsible_person: str | None
+    lead_leader: str | None
+    measures: str | None
+    due_date: Any
+    state: str
+    light: str | None
+    returns: int
+    created_at: datetime
+    closed_at: datetime | None

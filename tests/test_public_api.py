@@ -6,14 +6,16 @@ PUBLIC = {
     "DubanError", "NotFound", "DefinitionError", "ValidationError", "ConflictError",
     "PermissionDenied", "ScriptError", "JobError", "Problem",
     "VersionView", "TaskView", "InstanceView", "HistoryEventView", "OrganisationView",
-    "PersonView",
+    "PersonView", "ItemView", "NotificationView",
 }
 
 ENGINE_METHODS = {
     "migrate", "deploy", "deploy_file", "start", "open_tasks", "get_task", "claim", "unclaim",
     "complete", "get_instance", "history", "cancel", "suspend", "resume", "correlate_message",
     "send_signal", "retry", "register_service", "add_organisation", "add_person",
-    "grant_role", "verify_audit", "dispose",
+    "grant_role", "verify_audit", "dispose", "fire_due_jobs", "list_jobs", "retry_job",
+    "urge", "extend_deadline", "load_calendar", "configure_channel", "notifications",
+    "mark_read", "get_item", "items",
 }
 
 

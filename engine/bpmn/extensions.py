@@ -29,6 +29,11 @@ IDENTIFIER = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$
 DATA_REF = re.compile(r"^data:([A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63})$")
 
 
+FLOW_NODES = ("startEvent", "endEvent", "userTask", "manualTask", "task", "scriptTask",
+              "serviceTask", "callActivity", "subProcess", "intermediateCatchEvent",
+              "intermediateThrowEvent", "boundaryEvent", "sendTask", "receiveTask")
+
+
 def _q(tag: str) -> str:
     return f"{{{DUBAN_NS}}}{tag}"
 
@@ -286,6 +291,27 @@ def parse_starts_for(elem: etree._Element, problems: list[str]) -> dict[str, Any
     return {"kind": kind}
 
 
+ITEM_STATE = re.compile(r"^[a-z][a-z_]{1,19}$")
+
+
+def parse_item(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    """The instance tracks an item (问题、督办事项、信访案件) of this kind."""
+    _check_attrs(elem, {"kind"}, problems)
+    kind = elem.get("kind", "")
+    if not ITEM_STATE.match(kind):
+        problems.append(f"duban:item kind must be a short lower-case word, not {kind!r}")
+    return {"kind": kind}
+
+
+def parse_item_state(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    """When this step starts, the instance's item enters this state."""
+    _check_attrs(elem, {"value"}, problems)
+    value = elem.get("value", "")
+    if not ITEM_STATE.match(value):
+        problems.append(f"duban:itemState value must be a short lower-case word, not {value!r}")
+    return {"value": value}
+
+
 #: element name → (parser, the BPMN element kinds it may sit on)
 PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, ...]]] = {
     "form": (parse_form, ("userTask", "manualTask", "startEvent")),
@@ -295,6 +321,8 @@ PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, 
     "escalation": (parse_escalation, ("userTask", "manualTask")),
     "vote": (parse_vote, ("userTask",)),
     "startsFor": (parse_starts_for, ("startEvent",)),
+    "item": (parse_item, ("startEvent",)),
+    "itemState": (parse_item_state, FLOW_NODES),
 }
 
 

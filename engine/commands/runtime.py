@@ -14,7 +14,7 @@ from engine.bpmn.runner import Run
 from engine.db.command import CommandContext
 from engine.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from engine.models import (
-    EventSubscription, Membership, Organisation, Person, ProcessInstance, ProcessVersion,
+    EventSubscription, Item, Membership, Organisation, Person, ProcessInstance, ProcessVersion,
 )
 from engine.organisations import SYSTEM_ACTOR
 from engine.runtime import CANCELLED, FAILED, RUNNING, SUSPENDED
@@ -148,6 +148,9 @@ def cancel(ctx: CommandContext, instance_id: int, *, by: str, reason: str) -> No
         loaded.workflow.cancel()
         runtime.save(ctx, loaded, by=by)
     row.state, row.ended_at = CANCELLED, ctx.now
+    item = ctx.session.execute(select(Item).where(Item.instance_id == row.id)).scalar_one_or_none()
+    if item is not None and item.state != "closed":
+        item.state, item.light, item.updated_at = "cancelled", None, ctx.now
     ctx.record("instance.cancelled", by=by, instance_id=row.id, reason=str(reason))
 
 

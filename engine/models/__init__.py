@@ -6,6 +6,7 @@ from engine.models.runtime import (
     EventSubscription, HistoryEvent, HumanTask, ProcessInstance, TaskCandidate,
 )
 from engine.models.audit import AuditEvent, AuditHead
+from engine.models.items import Item
 from engine.models.jobs import (
     CalendarDay, CalendarYear, ChannelConfig, Job, Notification,
 )
@@ -14,5 +15,5 @@ __all__ = [
     "Base", "UTCDateTime", "Organisation", "Person", "Role", "Membership",
     "Deployment", "ProcessVersion", "ProcessElement", "ProcessInstance", "HumanTask", "TaskCandidate",
     "HistoryEvent", "EventSubscription", "AuditEvent", "AuditHead",
-    "Job", "Notification", "ChannelConfig", "CalendarDay", "CalendarYear",
+    "Job", "Notification", "ChannelConfig", "CalendarDay", "CalendarYear", "Item",
 ]
