@@ -23,7 +23,7 @@ from engine.commands import repository, runtime, tasks
 from engine.directory import BUILTIN_HANDLERS
 from engine.config import EngineConfig
 from engine.db.command import run_command
-from engine.db.session import make_engine, make_sessionmaker
+from engine.db.session import is_sqlite, make_engine, make_sessionmaker
 from engine.queries import instances as instance_queries
 from engine.queries import items as item_queries
 from engine.queries import notices as notice_queries
@@ -58,6 +58,11 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         self._db = make_engine(self.config)
         self._sessions = make_sessionmaker(self._db)
+        if is_sqlite(self.config.database_url):
+            self._read_db = make_engine(self.config, for_reads=True)
+            self._read_sessions = make_sessionmaker(self._read_db)
+        else:
+            self._read_db, self._read_sessions = self._db, self._sessions
         self.specs = SpecCache()
         self.service_handlers: dict[str, ServiceHandler] = dict(BUILTIN_HANDLERS)
         self.script_limits = scripting.Limits(max_seconds=self.config.script_seconds)
@@ -78,7 +83,7 @@ class Engine:
         return run_command(self, fn, *args, **kwargs)
 
     def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._sessions() as session:
+        with self._read_sessions() as session:
             try:
                 return fn(session, *args, **kwargs)
             finally:
@@ -93,6 +98,7 @@ class Engine:
 
     def dispose(self) -> None:
         self._db.dispose()
+        self._read_db.dispose()
 
     def register_service(self, name: str, handler: ServiceHandler) -> None:
         """Make *handler* callable from ``<duban:service handler="name"/>``.

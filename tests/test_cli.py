@@ -69,9 +69,15 @@ def test_definition_and_validation_errors(run, tmp_path):
     assert result.exit_code == 5 and "title: is required" in result.output
 
 
-def test_demo_loads_the_shipped_procedures_twice_without_harm(run):
+def test_demo_loads_the_shipped_procedures_twice_without_harm(eng, db_url):
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(cli, ["--database-url", db_url, *args])
+
     first = run("demo")
     assert first.exit_code == 0, first.output
     assert "problem_rectification" in first.output
-    assert run("demo").exit_code == 0
-    assert json.loads(run("tasks", "--as", "zhou.wy", "--json").output)
+    again = run("demo")
+    assert again.exit_code == 0 and "instances worked on" not in again.output
+    assert json.loads(run("tasks", "--json").output)

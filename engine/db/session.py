@@ -23,7 +23,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(config: EngineConfig) -> SAEngine:
+def make_engine(config: EngineConfig, *, for_reads: bool = False) -> SAEngine:
+    """The database engine; *for_reads* on SQLite gives one whose transactions do not
+    take the write lock, so queries never queue behind (or block) commands."""
     url = normalise_url(config.database_url)
     kwargs: dict[str, Any] = {"echo": config.echo, "future": True}
     if is_sqlite(url):
@@ -33,11 +35,11 @@ def make_engine(config: EngineConfig) -> SAEngine:
                       pool_pre_ping=True)
     engine = create_engine(url, **kwargs)
     if is_sqlite(url):
-        _configure_sqlite(engine, config.sqlite_synchronous)
+        _configure_sqlite(engine, config.sqlite_synchronous, immediate=not for_reads)
     return engine
 
 
-def _configure_sqlite(engine: SAEngine, synchronous: str) -> None:
+def _configure_sqlite(engine: SAEngine, synchronous: str, *, immediate: bool = True) -> None:
     """WAL, foreign keys, and writers that queue instead of failing.
 
     ``synchronous=NORMAL`` (the default) keeps every commit across a crash of
@@ -62,7 +64,7 @@ def _configure_sqlite(engine: SAEngine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_sessionmaker(engine: SAEngine) -> sessionmaker[Session]:
