@@ -70,7 +70,7 @@ class Duration:
 
         :raises ValueError: *moment* is naive or *tz* is unknown.
         """
-        zone = _zone(tz)
+        zone = zone_info(tz)
         _require_aware(moment)
         result = moment
         if self.years or self.months or self.weeks or self.days:
@@ -250,7 +250,7 @@ def parse_timer(text: str, tz: str = "Asia/Shanghai") -> TimerSpec:
     :raises TimeTextError: the text is not an accepted timer.
     :raises ValueError: *tz* is unknown.
     """
-    zone = _zone(tz)
+    zone = zone_info(tz)
     clean = _clean(text)
     if not clean:
         raise TimeTextError("timer text is empty")
@@ -379,7 +379,8 @@ def _require_aware(moment: datetime) -> None:
 
 
 @lru_cache(maxsize=32)
-def _zone(tz: str) -> ZoneInfo:
+def zone_info(tz: str) -> ZoneInfo:
+    """The IANA zone named *tz* (cached); ValueError if there is none."""
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -387,4 +388,4 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 __all__ = ["TimeTextError", "Duration", "TimerSpec", "parse_duration", "parse_timer",
-           "looks_like_iso", "MAX_YEARS"]
+           "looks_like_iso", "zone_info", "MAX_YEARS"]

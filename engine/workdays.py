@@ -32,9 +32,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from types import ModuleType
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ValidationError
+from engine.timetext import zone_info
 
 #: the largest ``days`` accepted; a longer limit is a typing mistake
 MAX_DAYS = 1000
@@ -215,7 +215,7 @@ class WorkCalendar:
     def __init__(self, rules: Iterable[DayRule], official_years: Iterable[int],
                  tz: str = "Asia/Shanghai") -> None:
         self.tz = tz
-        self._zone = _zone(tz)
+        self._zone = zone_info(tz)
         self._rules: dict[date, DayRule] = {}
         for rule in rules:
             known = self._rules.get(rule.day)
@@ -314,14 +314,6 @@ def _weekdays_until(day: date) -> int:
     ordinal = day.toordinal()  # ordinal 1 (0001-01-01) is a Monday
     weeks, rest = divmod(ordinal - 1, 7)
     return weeks * 5 + min(rest + 1, 5)
-
-
-@lru_cache(maxsize=32)
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz!r}") from exc
 
 
 __all__ = ["DayRule", "Deadline", "WorkCalendar", "official_rules", "covered_years",
