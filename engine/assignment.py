@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.config import EngineConfig
@@ -43,6 +44,16 @@ def _target_org(session: Session, scope: str, instance: ProcessInstance,
         return find_org(session, str(code)) if code else None
     if base is None:
         return None
+    if scope.startswith("office:"):
+        # the office (党建工作站, 督查室, ...) of the instance's town
+        suffix = scope.split(":", 1)[1]
+        town = next((o for o in [base, *ancestors(session, base)] if o.kind == "town"), None)
+        if town is None:
+            return None
+        return session.execute(select(Organisation).where(
+            Organisation.parent_id == town.id, Organisation.kind == "office",
+            Organisation.name.endswith(suffix, autoescape=True))
+            .order_by(Organisation.id).limit(1)).scalar_one_or_none()
     if scope == "instance":
         return base
     if scope == "parent":

@@ -7,7 +7,7 @@ do anything.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import PermissionDenied
@@ -25,8 +25,15 @@ def is_admin(session: Session, username: str) -> bool:
 
 
 def visible_org_paths(session: Session, username: str) -> list[str]:
-    """Path prefixes of the organisations *username* may see."""
-    return sorted({org.path for _, org in memberships(session, username)})
+    """Path prefixes of the organisations *username* may see (an office: its town's)."""
+    paths = set()
+    for _, org in memberships(session, username):
+        if org.kind == "office" and org.parent_id is not None:
+            parent = session.get(Organisation, org.parent_id)
+            paths.add(parent.path if parent is not None else org.path)
+        else:
+            paths.add(org.path)
+    return sorted(paths)
 
 
 def can_see_org(session: Session, username: str, org_id: int | None) -> bool:
@@ -37,12 +44,17 @@ def can_see_org(session: Session, username: str, org_id: int | None) -> bool:
     if username == SYSTEM_ACTOR:
         return True
     m, p, o = Membership.__table__.c, Person.__table__.c, Organisation.__table__.c
-    target_path = select(o.path).where(o.id == org_id).scalar_subquery()
+    parent = Organisation.__table__.alias("parent")
+    target = Organisation.__table__.alias("target")
+    target_path = select(target.c.path).where(target.c.id == org_id).scalar_subquery()
+    # an office (督查室, 党建工作站) acts for the town it belongs to
     query = (select(m.id)
              .select_from(Membership.__table__.join(Person.__table__, p.id == m.person_id)
-                          .join(Organisation.__table__, o.id == m.org_id))
+                          .join(Organisation.__table__, o.id == m.org_id)
+                          .outerjoin(parent, parent.c.id == o.parent_id))
              .where(p.username == username, p.active.is_(True),
-                    or_(m.role_code == "admin", target_path.startswith(o.path)))
+                    or_(m.role_code == "admin", target_path.startswith(o.path),
+                        and_(o.kind == "office", target_path.startswith(parent.c.path))))
              .limit(1))
     return session.connection().execute(query).first() is not None
 

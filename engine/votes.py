@@ -6,7 +6,8 @@ A ``duban:vote`` on a user task adds five whole-number fields to its form —
 
 - checks that the numbers add up (present ≤ eligible, for + against + abstain
   = present), else a ``ValidationError`` naming the fields;
-- computes ``<name>_quorate``: present ≥ quorum × eligible;
+- computes ``<name>_quorate``: present ≥ quorum × eligible (or > with a
+  quorum written ``>1/2``, as party meetings require 到会超过半数);
 - computes ``<name>_passed``: quorate, and for > threshold × base, where the
   base is those present (``majority="present"``, 到会人员过半数) or all
   eligible (``majority="eligible"``, 应到人员过半数).
@@ -50,23 +51,29 @@ def decide(rule: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
                               f"but {n['present']} were present")
     if bad:
         raise ValidationError(bad)
-    quorum = Fraction(rule.get("quorum", "1/2"))
+    quorum_text = str(rule.get("quorum", "1/2"))
+    strict = quorum_text.startswith(">")
+    quorum = Fraction(quorum_text.lstrip(">"))
     threshold = Fraction(rule.get("threshold", "1/2"))
     base = n["present"] if rule.get("majority", "present") == "present" else n["eligible"]
-    quorate = n["present"] >= quorum * n["eligible"]
+    # 到会超过半数 (party meetings) is strictly more; 三分之二以上 (村民代表会议) includes it
+    quorate = (n["present"] > quorum * n["eligible"]) if strict \
+        else (n["present"] >= quorum * n["eligible"])
     passed = quorate and n["for"] > threshold * base
     return {f"{name}_quorate": quorate, f"{name}_passed": passed}
 
 
 def parse_fraction(text: str | None, what: str, problems: list[str]) -> str | None:
+    """A fraction like ``2/3``; ``>1/2`` (quorum only) means strictly more than."""
     if text is None:
         return None
+    strict = text.startswith(">")
     try:
-        value = Fraction(text)
+        value = Fraction(text[1:] if strict else text)
     except (ValueError, ZeroDivisionError):
         problems.append(f"{what} must be a fraction like 2/3, not {text!r}")
         return None
     if not 0 < value <= 1:
         problems.append(f"{what} must be more than 0 and at most 1, not {text!r}")
         return None
-    return str(value)
+    return (">" if strict else "") + str(value)

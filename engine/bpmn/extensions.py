@@ -26,6 +26,8 @@ FIELD_TYPES = (
 ORG_SCOPES = ("instance", "parent", "town", "county")
 PERSON_SCOPES = ("starter",)
 IDENTIFIER = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$")
+#: an office of the instance's town, by the end of its name: office:党建工作站
+OFFICE_REF = re.compile(r"^office:\S{1,40}$")
 DATA_REF = re.compile(r"^data:([A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63})$")
 
 
@@ -139,9 +141,9 @@ def parse_assignment(elem: etree._Element, problems: list[str],
     if not role and not person:
         problems.append(f"{what} needs a role or a person")
     scopes = ORG_SCOPES + (("above",) if what == "duban:level" else ())
-    if org not in scopes and not DATA_REF.match(org):
+    if org not in scopes and not DATA_REF.match(org) and not OFFICE_REF.match(org):
         problems.append(f"{what} org {org!r} is unknown "
-                        f"(use {', '.join(scopes)} or data:FIELD)")
+                        f"(use {', '.join(scopes)}, office:NAME or data:FIELD)")
     if person is not None and person not in PERSON_SCOPES and not DATA_REF.match(person):
         problems.append(f"{what} person {person!r} is unknown (use starter or data:FIELD)")
     result: dict[str, Any] = {"org": org}
@@ -276,6 +278,8 @@ def parse_vote(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
                                                      problems),
                             "threshold": parse_fraction(elem.get("threshold", "1/2"),
                                                         "threshold", problems)}
+    if str(rule["threshold"] or "").startswith(">"):
+        problems.append("threshold is always strict (for > threshold × base); drop the '>'")
     if elem.get("label"):
         rule["label"] = elem.get("label")
     return rule

@@ -44,3 +44,11 @@ def test_fallback_person_when_the_whole_tree_is_empty(eng):
     eng.deploy(task_with('<duban:assignment role="督查员"/>'), by="solo")
     iid = eng.start("p", by="solo", org="lonely")
     assert eng.open_tasks(instance_id=iid)[0].assignee == "admin"
+
+
+def test_an_office_of_the_town(org):
+    org.deploy(task_with('<duban:assignment role="督查员" org="office:督查室"/>'), by="admin")
+    iid = org.start("p", by="zhang", org="v1")
+    assert org.open_tasks(instance_id=iid)[0].candidates == ("qian",)
+    # and the office's staff may start items for the villages of their town
+    org.start("p", by="qian", org="v2")
