@@ -38,6 +38,14 @@ def schedule_for_version(ctx: "CommandContext", process_key: str,
         first = spec.first_due(ctx.now, tz)
         if first is None:
             continue
+        if spec.kind == "cycle" and first < ctx.now:
+            # a schedule anchored in the past begins with its next occurrence: nothing
+            # was missed, since it did not exist before
+            anchored = spec if spec.at is not None else replace(spec, at=first)
+            upcoming, _skipped = anchored.next_due(first, ctx.now, 1, tz)
+            if upcoming is None:
+                continue
+            first = upcoming
         jobs.schedule(ctx, "start_timer", first,
                       payload={"process_key": process_key, "element": element, "text": text,
                                "fired": 0, "anchor": first.isoformat(), "starts_for": kind},

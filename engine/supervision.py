@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine import assignment, deadlines, holidays, jobs, notices, permissions
+from engine import assignment, deadlines, holidays, jobs, notices, permissions, runtime
 from engine.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from engine.jobs import handler
 from engine.models import (
@@ -139,7 +139,7 @@ def on_escalate(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> dat
     instance = ctx.session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     rule = ladder(ctx, task)[level - 1]
-    targets, reached = _recipients(ctx, rule, instance, payload.get("org_id"))
+    targets, reached = _recipients(ctx, rule, instance, payload.get("org_id"), task.id)
     process, name = _label(ctx, task)
     days = deadlines.overdue_days(ctx, task.due_at, ctx.now)
     holders = "、".join(_holders(ctx, task)) or "无"
@@ -157,7 +157,8 @@ def on_escalate(ctx: "CommandContext", job: Job, payload: dict[str, Any]) -> dat
 
 
 def _recipients(ctx: "CommandContext", rule: dict[str, Any], instance: ProcessInstance,
-                previous_org: int | None) -> tuple[list[str], int | None]:
+                previous_org: int | None, task_id: str | None = None
+                ) -> tuple[list[str], int | None]:
     """Who a ladder level tells, and the organisation where they were found."""
     if rule.get("org") == "above":
         base = ctx.session.get(Organisation, previous_org or instance.org_id)
@@ -170,10 +171,25 @@ def _recipients(ctx: "CommandContext", rule: dict[str, Any], instance: ProcessIn
                 return found, org.id
         fallback = ctx.engine.config.fallback_person
         return [fallback], None
-    data = json.loads(instance.data_json)
+    data = _task_data(ctx, instance, task_id)
     found = assignment.resolve(ctx.session, ctx.engine.config, rule, instance, data)
     people = [found.assignee] if found.assignee else list(found.candidates)
     return people, _org_reached(ctx, people, rule.get("role"))
+
+
+def _task_data(ctx: "CommandContext", instance: ProcessInstance,
+               task_id: str | None) -> dict[str, Any]:
+    """The overdue task's own data (one branch of a multi-instance has its own lead
+    leader), falling back to the instance's when the task is no longer in the tree."""
+    data = json.loads(instance.data_json)
+    if task_id:
+        loaded = runtime.load(ctx, instance.id)
+        try:
+            spiff = runtime.spiff_task(loaded, task_id)
+        except ConflictError:
+            return data
+        data = {**data, **spiff.data}
+    return data
 
 
 def _org_reached(ctx: "CommandContext", people: list[str], role: str | None) -> int | None:

@@ -244,6 +244,15 @@ def _check_document(root: etree._Element, known_processes: Iterable[str],
                                         f"{elem.get(ref_attr)!r}, which is not defined",
                                         line=elem.sourceline))
 
+    for tag in ("inputDataItem", "outputDataItem"):
+        for item in root.iterfind(f".//bpmn:{tag}", NS):
+            if item.get("name") and item.get("name") != item.get("id"):
+                owner = item.getparent().getparent()
+                problems.append(Problem(owner.get("id"), f"the {tag}'s id {item.get('id')!r} is "
+                                        f"the data name the engine uses; its name "
+                                        f"{item.get('name')!r} differs — make them the same",
+                                        line=item.sourceline))
+
     for definition in root.iterfind(".//bpmn:timerEventDefinition", NS):
         owner = definition.getparent()
         parts = [c for c in definition if isinstance(c.tag, str)

@@ -106,7 +106,12 @@ def complete(ctx: CommandContext, task_id: str, data: dict[str, Any] | None = No
         spiff = runtime.spiff_task(loaded, task.id)
         if not workflows.is_ready(spiff):
             raise ConflictError(f"task {task_id} is not ready")
-        clean = forms.validate(workflows.human_form(spiff.task_spec), payload)
+        form = workflows.human_form(spiff.task_spec)
+        clean = forms.validate(form, payload)
+        # a field the person left empty is still there (as None) for later conditions
+        for field in form:
+            if field["name"] not in clean and field["name"] not in spiff.data:
+                clean[field["name"]] = None
         vote = workflows.vote_rule(spiff.task_spec)
         if vote is not None:
             clean.update(votes.decide(vote, clean))
