@@ -7,6 +7,9 @@ nobody, the fallback role (``书记`` by default) of that organisation gets the
 task, then the same role further up the tree, then the configured fallback
 person: a task is never left silently without an owner.
 
+A town with nobody in the role acts through its offices (纪委, 督查室,
+党建工作站): their holders are asked before the fallback.
+
 A user task without a rule goes to the person who started the instance.
 """
 from __future__ import annotations
@@ -90,10 +93,20 @@ def resolve(session: Session, config: EngineConfig, rule: dict[str, Any] | None,
             code = None
         if code:
             found = holders(session, code, org.id)
+            if not found and org.kind == "town":
+                # a town acts through its offices (纪委, 督查室, 党建工作站): look there too
+                found = _office_holders(session, code, org)
             if found:
                 return Assignment(None, tuple(found), org.id, "rule")
     return _fallback(session, config, rule, org or (session.get(Organisation, instance.org_id)
                                                     if instance.org_id else None))
+
+
+def _office_holders(session: Session, role: str, town: Organisation) -> list[str]:
+    offices = session.execute(select(Organisation.id).where(
+        Organisation.parent_id == town.id, Organisation.kind == "office")
+        .order_by(Organisation.id)).scalars().all()
+    return sorted({u for office in offices for u in holders(session, role, office)})
 
 
 def _fallback(session: Session, config: EngineConfig, rule: dict[str, Any],

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from engine.api import Engine
 from engine.clock import FrozenClock
 from engine.errors import ConflictError, DubanError
-from engine.models import Organisation, ProcessElement, ProcessVersion
+from engine.models import Organisation, ProcessElement, ProcessInstance, ProcessVersion
 
 PROCESSES = Path(os.environ.get("DUBAN_PROCESSES_DIR",
                                 Path(__file__).resolve().parent.parent / "processes"))
@@ -134,9 +134,23 @@ def _simulate(eng: Engine, days: int) -> Generator[str, None, int]:
             if day % 15 == 14:
                 yield f"simulated up to {moment:%Y-%m-%d}"
         _advance(sim, clock, datetime.now(timezone.utc))
+        _hold_some(sim)
     finally:
         sim.dispose()
     return started
+
+
+def _hold_some(eng: Engine) -> None:
+    """One matter withdrawn as a duplicate, one problem put on hold: every state shows."""
+    with eng.sessions() as s:
+        running = {key: s.execute(select(ProcessInstance.id).where(
+            ProcessInstance.process_key == key, ProcessInstance.state == "running")
+            .order_by(ProcessInstance.id).limit(1)).scalar()
+            for key in ("supervision_matter", "problem_rectification")}
+    if running["supervision_matter"]:
+        eng.cancel(running["supervision_matter"], by="admin", reason="与已交办事项重复，撤销")
+    if running["problem_rectification"]:
+        eng.suspend(running["problem_rectification"], by="admin")
 
 
 def _startable(eng: Engine) -> list[str]:
@@ -149,14 +163,19 @@ def _startable(eng: Engine) -> list[str]:
     return [k for k in keys if k not in timed]
 
 
+#: who opens each kind of case (default: the village's secretary), and how often a day
+STARTERS = {"supervision_matter": "ysh.dc1", "petition_backlog": "ysh.fsj",
+            "adjust_unfit_cadre": "ysh.zzwy", "unqualified_member": None}
+WEIGHTS = {"problem_rectification": 0.6, "supervision_matter": 0.35, "petition_backlog": 0.2}
+
+
 def _todays_starts(rng: random.Random, keys: list[str], day: int) -> list[tuple[str, str, str]]:
     starts = []
     for key in keys:
-        weight = 0.45 if key in ("problem_rectification", "supervision_matter",
-                                 "petition_backlog") else 0.06
-        if rng.random() < weight:
+        if rng.random() < WEIGHTS.get(key, 0.05):
             index = rng.randrange(len(BRANCHES))
-            starts.append((key, f"v{index + 1:02d}.sj", BRANCHES[index][0]))
+            starter = STARTERS.get(key) or f"v{index + 1:02d}.sj"
+            starts.append((key, starter, BRANCHES[index][0]))
     return starts
 
 
@@ -202,9 +221,7 @@ def _fill(rng: random.Random, eng: Engine, form: list[dict[str, Any]], org: str)
             continue
         name, kind = field["name"], field["type"]
         if kind == "enum":
-            options = [o["value"] for o in field.get("options", [])]
-            # mostly the first (usually the "go on" answer), sometimes another
-            data[name] = options[0] if rng.random() < 0.7 else rng.choice(options)
+            data[name] = _choose(rng, [o["value"] for o in field.get("options", [])])
         elif kind == "multienum":
             data[name] = [o["value"] for o in field.get("options", [])][:1]
         elif kind == "integer":
@@ -224,12 +241,25 @@ def _fill(rng: random.Random, eng: Engine, form: list[dict[str, Any]], org: str)
         elif kind == "organisation":
             data[name] = org
         elif kind == "attachments":
-            data[name] = []
+            # ids of files in the attachment store, which the web product fills;
+            # the demo names files that a person would have uploaded
+            data[name] = [f"demo/{name}-{rng.randint(1, 999):03d}.pdf"]
         else:
             data[name] = f"{field.get('label', name)}：按要求办理（演示数据）"[
                 :field.get("max_length", 2000)]
     _fix_votes(rng, data, names)
     return data
+
+
+#: answers that move a case forward are likelier; going back or objecting happens too
+FORWARD = ("通过", "申请", "同意", "完成", "办结", "销号", "无异议", "签收", "调整", "合格", "维持")
+BACK = ("退回", "不通过", "有异议", "继续", "不同意", "不予", "撤销", "改派")
+
+
+def _choose(rng: random.Random, options: list[str]) -> str:
+    weights = [4 if any(w in o for w in FORWARD) and not any(b in o for b in BACK)
+               else 1 for o in options]
+    return rng.choices(options, weights=weights)[0]
 
 
 def _fix_votes(rng: random.Random, data: dict[str, Any], names: set[str]) -> None:
