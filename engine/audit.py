@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, AuditHead
@@ -36,16 +36,21 @@ def link_hash(prev: str, seq: int, at: datetime, actor: str, action: str,
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+# built once: these run in every command, and building a statement costs more than running it
+_HEAD = AuditHead.__table__
+_RESERVE = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("n"))
+            .returning(_HEAD.c.seq, _HEAD.c.hash))
+_INSERT = insert(AuditEvent.__table__)
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
+
+
 def append(ctx: "CommandContext") -> None:
     """Write the command's queued events to the chain (called just before commit)."""
     if not ctx.audit:
         return
     conn = ctx.session.connection()  # Core, not ORM: this runs on every command
-    head_table, events = AuditHead.__table__, AuditEvent.__table__
     # take the head's lock and reserve our sequence numbers in one statement
-    reserved = conn.execute(update(head_table).where(head_table.c.id == 1)
-                            .values(seq=head_table.c.seq + len(ctx.audit))
-                            .returning(head_table.c.seq, head_table.c.hash)).one_or_none()
+    reserved = conn.execute(_RESERVE, {"n": len(ctx.audit)}).one_or_none()
     if reserved is None:
         raise RuntimeError("the audit chain has no head row; run `duban db upgrade`")
     at = ctx.now
@@ -60,8 +65,8 @@ def append(ctx: "CommandContext") -> None:
                      "instance_id": pending.instance_id, "task_id": pending.task_id,
                      "detail": detail, "prev_hash": prev, "hash": digest})
         prev = digest
-    conn.execute(insert(events), rows)
-    conn.execute(update(head_table).where(head_table.c.id == 1).values(hash=prev))
+    conn.execute(_INSERT, rows)
+    conn.execute(_SET_HASH, {"new_hash": prev})
     ctx.audit.clear()
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine import forms, permissions, runtime
 from engine.bpmn import serializer, workflows
@@ -27,8 +27,7 @@ def require_actor(ctx: CommandContext, by: str) -> None:
         raise ValidationError({"by": "who acts must be given"})
     if by == SYSTEM_ACTOR:
         return
-    active = ctx.session.connection().execute(
-        select(Person.__table__.c.active).where(Person.__table__.c.username == by)).scalar()
+    active = ctx.session.connection().execute(_ACTIVE, {"username": by}).scalar()
     if not active:
         raise PermissionDenied(f"unknown or inactive person {by!r}")
 
@@ -51,21 +50,29 @@ def check_data(data: Any, what: str = "data") -> dict[str, Any]:
     return dict(data)
 
 
+_ACTIVE = select(Person.__table__.c.active).where(
+    Person.__table__.c.username == bindparam("username"))
+_V = ProcessVersion.__table__.c
+_LATEST = (select(_V.id, _V.version).where(_V.process_key == bindparam("key"))
+           .order_by(_V.version.desc()).limit(1))
+_O = Organisation.__table__.c
+_ORG_BY_CODE = select(_O.id).where(_O.code == bindparam("code"))
+_ORG_BY_ID = select(_O.id).where(_O.id == bindparam("id"))
+
+
 def latest_version(ctx: CommandContext, process_key: str) -> tuple[int, int]:
     """(version id, version number) of the newest version of a process."""
-    v = ProcessVersion.__table__.c
-    row = ctx.session.connection().execute(
-        select(v.id, v.version).where(v.process_key == process_key)
-        .order_by(v.version.desc()).limit(1)).first()
+    row = ctx.session.connection().execute(_LATEST, {"key": process_key}).first()
     if row is None:
         raise NotFound(f"no process {process_key!r} is deployed")
     return row[0], row[1]
 
 
 def org_id_of(ctx: CommandContext, org: str | int) -> int:
-    o = Organisation.__table__.c
-    found = ctx.session.connection().execute(
-        select(o.id).where(o.id == org if isinstance(org, int) else o.code == org)).scalar()
+    if isinstance(org, int):
+        found = ctx.session.connection().execute(_ORG_BY_ID, {"id": org}).scalar()
+    else:
+        found = ctx.session.connection().execute(_ORG_BY_CODE, {"code": org}).scalar()
     if found is None:
         raise NotFound(f"no organisation {org!r}")
     return int(found)

@@ -57,3 +57,36 @@ def test_docs_trace_every_procedure():
     for path in FILES:
         key = re.search(r'<bpmn:process id="([^"]+)"', path.read_text(encoding="utf-8"))
         assert key and key.group(1) in text, f"{path.name} is not in docs/processes.md"
+
+
+def _key(path: Path) -> str:
+    found = re.search(r'<bpmn:process id="([^"]+)"', path.read_text(encoding="utf-8"))
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_the_wrong_person_cannot_act_on_a_step(path, town):
+    """Whoever holds no role for a step gets PermissionDenied, and the step stays open."""
+    import random
+
+    from engine import PermissionDenied
+    from engine.demo import _fill, _start_form
+
+    town.deploy_file(path, by="admin")
+    key = _key(path)
+    org = "t1" if key in ("quarterly_report", "annual_appraisal", "weak_branch_rectification",
+                          "monthly_circular") else "v1"
+    data = _fill(random.Random(3), town, _start_form(town, key), org)
+    iid = town.start(key, data, by="admin", org=org)
+    tasks = town.open_tasks(instance_id=iid)
+    assert tasks, f"{key} waits for nobody after its start"
+    task = tasks[0]
+    outsider = "m4"  # a party member of 西村: no role in any of these steps
+    assert outsider != task.assignee and outsider not in task.candidates
+    with pytest.raises(PermissionDenied):
+        town.complete(task.id, {}, by=outsider)
+    if task.assignee is None:
+        with pytest.raises(PermissionDenied):
+            town.claim(task.id, by=outsider)
+    assert town.get_task(task.id).state == "open"
