@@ -47,8 +47,11 @@ class Directory:
 
 def branches_under(data: dict[str, Any], *, directory: Directory, **_: Any) -> dict[str, Any]:
     """Built-in handler ``org.branches``: ``branches`` = the branch codes under the
-    organisation in data field ``town`` (or the instance's own)."""
-    return {"branches": directory.below(data.get("town"), "branch")}
+    organisation in data field ``town`` (or the instance's own), and ``branch_names``
+    = code → name, for titles like ``branch_names[branch]``."""
+    codes = directory.below(data.get("town"), "branch")
+    return {"branches": codes,
+            "branch_names": {code: directory.organisation(code)["name"] for code in codes}}
 
 
 BUILTIN_HANDLERS = {"org.branches": branches_under}

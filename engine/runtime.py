@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import delete, insert, select
 
-from engine import assignment, deadlines, items, jobs
+from engine import assignment, deadlines, items, jobs, scripting
 from engine.directory import Directory
 from engine.bpmn import serializer, workflows
 from engine.bpmn.runner import Changes, Run, current_data, is_finished
@@ -237,7 +237,7 @@ def _open_tasks(ctx: "CommandContext", row: ProcessInstance, changes: Changes,
         found = assignment.resolve(ctx.session, ctx.engine.config, rule, row, task_data)
         task = HumanTask(
             id=opened.task_id, instance_id=row.id, process_version_id=row.process_version_id,
-            element_id=opened.element_id, name=opened.name, state="open",
+            element_id=opened.element_id, name=_title(opened, task_data), state="open",
             assignee=found.assignee, org_id=found.org_id, created_at=ctx.now)
         ctx.session.add(task)
         for username in found.candidates:
@@ -254,6 +254,19 @@ def _open_tasks(ctx: "CommandContext", row: ProcessInstance, changes: Changes,
                    due_at=limit.due_at.isoformat() if limit else None,
                    provisional=limit.provisional if limit else None)
     return timed
+
+
+def _title(opened: Any, data: dict[str, Any]) -> str | None:
+    """The task's name, or its duban:title computed now (a title is a label: when the
+    expression cannot be computed, the element's name stands)."""
+    rule = opened.extensions.get("title")
+    if not rule:
+        return opened.name  # type: ignore[no-any-return]
+    try:
+        value = scripting.compile_expression(rule["expression"]).evaluate(data)
+    except ScriptError:
+        return opened.name  # type: ignore[no-any-return]
+    return str(value)[:400] if value not in (None, "") else opened.name
 
 
 def _sync_subscriptions(ctx: "CommandContext", row: ProcessInstance, changes: Changes,

@@ -316,6 +316,19 @@ def parse_item_state(elem: etree._Element, problems: list[str]) -> dict[str, Any
     return {"value": value}
 
 
+def parse_title(elem: etree._Element, problems: list[str]) -> dict[str, Any]:
+    """A task's title computed when it is created (which branch, which item)."""
+    from engine import scripting
+
+    _check_attrs(elem, {"expression"}, problems)
+    expression = elem.get("expression") or ""
+    try:
+        scripting.check_expression(expression)
+    except Exception as exc:
+        problems.append(f"title expression is refused: {getattr(exc, 'reason', exc)}")
+    return {"expression": expression}
+
+
 #: element name → (parser, the BPMN element kinds it may sit on)
 PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, ...]]] = {
     "form": (parse_form, ("userTask", "manualTask", "startEvent")),
@@ -327,6 +340,7 @@ PARSERS: dict[str, tuple[Callable[[etree._Element, list[str]], Any], tuple[str, 
     "startsFor": (parse_starts_for, ("startEvent",)),
     "item": (parse_item, ("startEvent",)),
     "itemState": (parse_item_state, FLOW_NODES),
+    "title": (parse_title, ("userTask", "manualTask")),
 }
 
 

@@ -146,7 +146,7 @@ class Run:
 
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self.workflow = workflow
-        self.before = {t.id: t.state for t in all_tasks(workflow)}
+        self._snapshot()
         self.waiting_before = waiting_catches(workflow)
         self.timers_before = waiting_timers(workflow)
         self.changes = Changes()
@@ -167,7 +167,14 @@ class Run:
         """
         self._collect()
         self.changes.removed += compact(self.workflow)
+        self._snapshot()
+
+    def _snapshot(self) -> None:
         self.before = {t.id: t.state for t in all_tasks(self.workflow)}
+        #: active BPMN elements, to name them in history if they vanish (a torn-down
+        #: subprocess takes its tasks out of the tree without cancelling them one by one)
+        self.active_before = {t.id: t for t in all_tasks(self.workflow)
+                              if t.state & ACTIVE and getattr(t.task_spec, "bpmn_id", None)}
 
     def _collect(self) -> None:
         changes = self.changes
@@ -202,14 +209,21 @@ class Run:
                 elif before == TaskState.READY and task.state != TaskState.READY:
                     close(str(task.id), "completed" if task.state == TaskState.COMPLETED
                           else "cancelled")
-        for task_id, state in self.before.items():
-            if task_id not in seen and state & ACTIVE:
-                close(str(task_id), "cancelled")
+        vanished = [task_id for task_id, state in self.before.items()
+                    if task_id not in seen and state & ACTIVE]
+        for task_id in vanished:
+            close(str(task_id), "cancelled")
         for _at, _i, task, kinds in sorted(found, key=lambda f: (f[0], f[1])):
             for kind in kinds:
                 changes.events.append(ElementEvent(
                     str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                     element_type(task), kind))
+        for task_id in vanished:
+            gone = self.active_before.get(task_id)
+            if gone is not None:
+                changes.events.append(ElementEvent(
+                    str(task_id), gone.task_spec.bpmn_id, gone.task_spec.bpmn_name,
+                    element_type(gone), "cancelled"))
 
 
 def waiting_timers(wf: BpmnWorkflow) -> dict[str, datetime]:

@@ -103,6 +103,8 @@ def test_a_boundary_timer_on_a_subprocess(org, clock):
     assert org.get_instance(iid).state == "completed"
     assert completed(org, iid)[-2:] == ["too_late", "late_end"]
     assert org.open_tasks(instance_id=iid) == []
+    # the task inside went with its subprocess, and the history says so
+    assert ("step", "cancelled") in [(e.element_id, e.kind) for e in org.history(iid)]
 
 
 @pytest.mark.parametrize("reply_first", [True, False])

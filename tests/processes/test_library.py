@@ -90,3 +90,19 @@ def test_the_wrong_person_cannot_act_on_a_step(path, town):
         with pytest.raises(PermissionDenied):
             town.claim(task.id, by=outsider)
     assert town.get_task(task.id).state == "open"
+
+
+def test_per_branch_tasks_of_the_town_say_which_branch(town, procedure):
+    """A town cadre gets one task per branch from a fan-out: their titles tell them apart."""
+    import random
+
+    from engine.demo import _fill
+
+    procedure("p9_quarterly_report")
+    iid = town.start("quarterly_report", by="admin", org="t1")
+    rng = random.Random(5)
+    for task in town.open_tasks(instance_id=iid):
+        holder = task.assignee or task.candidates[0]
+        town.complete(task.id, _fill(rng, town, list(task.form), "t1"), by=holder)
+    titles = sorted(t.name for t in town.open_tasks(instance_id=iid))
+    assert titles == ["审阅督导：东村党支部", "审阅督导：南村党支部", "审阅督导：西村党支部"]
