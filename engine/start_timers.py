@@ -31,7 +31,7 @@ def schedule_for_version(ctx: "CommandContext", process_key: str,
     wanted = {f"{prefix}{element}" for element, _text, _kind in timers}
     stale = ctx.session.execute(select(Job.dedupe_key).where(
         Job.dedupe_key.startswith(prefix, autoescape=True))).scalars().all()
-    jobs.unschedule(ctx, *[k for k in stale if k not in wanted])
+    jobs.unschedule(ctx, *[k for k in stale if k and k not in wanted])
     tz = ctx.engine.config.timezone
     for element, text, kind in timers:
         spec = parse_timer(text, tz)

@@ -172,8 +172,8 @@ def _recipients(ctx: "CommandContext", rule: dict[str, Any], instance: ProcessIn
         fallback = ctx.engine.config.fallback_person
         return [fallback], None
     data = _task_data(ctx, instance, task_id)
-    found = assignment.resolve(ctx.session, ctx.engine.config, rule, instance, data)
-    people = [found.assignee] if found.assignee else list(found.candidates)
+    resolved = assignment.resolve(ctx.session, ctx.engine.config, rule, instance, data)
+    people = [resolved.assignee] if resolved.assignee else list(resolved.candidates)
     return people, _org_reached(ctx, people, rule.get("role"))
 
 

@@ -102,8 +102,10 @@ class DubanTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task: Any) -> bool:
         value = my_task._get_internal_data("event_value")
         if value is None:
-            spec = _spec(self, my_task)
-            value = spec.first_due(_now(my_task), _engine(my_task).tz).isoformat()
+            due = _spec(self, my_task).first_due(_now(my_task), _engine(my_task).tz)
+            if due is None:  # a date or duration always has one; be safe for odd text
+                return False
+            value = due.isoformat()
             my_task._set_internal_data(event_value=value)
         if _moment(value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
