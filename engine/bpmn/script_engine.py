@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine import scripting
 from engine.errors import ScriptError
+from engine.timetext import zone_info
 
 ServiceHandler = Callable[..., Any]
 
@@ -61,8 +62,12 @@ class DubanScriptEngine(PythonScriptEngine):
     def validate(self, expression: str) -> None:
         scripting.check_expression(expression, self.limits)
 
+    def today(self) -> str:
+        """Today's date in the configured zone, as the ISO text date fields are stored in."""
+        return self.now().astimezone(zone_info(self.tz)).date().isoformat()
+
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        names = dict(task.data)
+        names = {"today": self.today(), **task.data}
         if external_context:
             names.update(external_context)
         try:
@@ -72,10 +77,19 @@ class DubanScriptEngine(PythonScriptEngine):
                               element_id=_element(task), line=err.line) from None
 
     def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
+        # `today` is readable in scripts but is not instance data: it is removed again
+        # unless the data already had a field of that name
+        today = self.today()
+        lent = "today" not in task.data
+        if lent:
+            task.data["today"] = today
         try:
             scripting.compile_script(script, self.limits).execute(task.data)
         except ScriptError as err:
             raise ScriptError(err.reason, element_id=_element(task), line=err.line) from None
+        finally:
+            if lent and task.data.get("today") == today:
+                task.data.pop("today", None)
         return True
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:

@@ -54,3 +54,4 @@ def test_the_rule_decides_the_branch(org, meeting, numbers, quorate, passed):
     assert inst.state == "completed"
     ends = [e.element_id for e in org.history(meeting) if e.kind == "completed"]
     assert ends[-1] == ("adopted" if passed else "rejected")
+
