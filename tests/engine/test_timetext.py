@@ -1,7 +1,7 @@
 """Timer and duration text: accepted forms, zones, refusals and the catch-up rule."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
