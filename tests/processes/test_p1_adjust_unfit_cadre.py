@@ -16,6 +16,7 @@ import pytest
 from engine import ConflictError, PermissionDenied, ValidationError
 from tests.fixtures.time import advance_to, bj, end_of
 from tests.processes.conftest import PROCESSES
+from tests.fixtures.walk import completed, open_elements
 
 KEY = "adjust_unfit_cadre"
 
@@ -45,14 +46,6 @@ def votes(name: str, eligible: int, present: int, yes: int, no: int, abstain: in
 PASS_COMMITTEES = votes("committees", 9, 8, 6, 1, 1)
 PASS_REPS = votes("reps", 45, 32, 25, 4, 3)
 PASS_COMMITTEE = votes("committee", 9, 7, 6, 1, 0)
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
-
-
-def open_elements(eng, iid: int) -> list[str]:
-    return sorted(t.element_id for t in eng.open_tasks(instance_id=iid))
 
 
 def task(eng, iid: int, element: str):

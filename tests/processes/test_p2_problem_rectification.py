@@ -14,6 +14,7 @@ import pytest
 
 from engine import ValidationError
 from tests.fixtures.time import BJ, advance_to, bj, end_of
+from tests.fixtures.walk import completed, open_elements
 
 KEY = "problem_rectification"
 PROBLEM = {"title": "村务公开栏内容未及时更新", "source": "上级点", "category": "村务公开",
@@ -36,14 +37,6 @@ def review(conclusion: str, comment: str, *, poor: bool = False, new_due: str | 
     if new_due:
         data["new_due_date"] = new_due
     return data
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
-
-
-def open_elements(eng, iid: int) -> list[str]:
-    return sorted(t.element_id for t in eng.open_tasks(instance_id=iid))
 
 
 def task_of(eng, iid: int, element: str):

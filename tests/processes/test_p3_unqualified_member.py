@@ -17,6 +17,7 @@ import pytest
 from engine import ConflictError, ValidationError
 from tests.fixtures.time import advance_to, bj, end_of
 from tests.processes.conftest import PROCESSES
+from tests.fixtures.walk import completed, open_elements
 
 KEY = "unqualified_member"
 
@@ -45,14 +46,6 @@ PASS = votes(20, 15, 12, 2, 1)   # 15 > 10 came; 12 > 10, more than half of all 
 
 def proposal(disposal: str, **extra: Any) -> dict[str, Any]:
     return {"disposal": disposal, "disposal_reason": "经教育仍无明显转变", **extra}
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
-
-
-def open_elements(eng, iid: int) -> list[str]:
-    return sorted(t.element_id for t in eng.open_tasks(instance_id=iid))
 
 
 def task(eng, iid: int, element: str):

@@ -16,6 +16,7 @@ import pytest
 from engine import ValidationError
 from tests.fixtures.time import advance_to, bj, end_of
 from tests.processes.conftest import PROCESSES
+from tests.fixtures.walk import completed
 
 KEY = "four_deliberations"
 
@@ -46,10 +47,6 @@ def reps(eligible: int, present: int, yes: int, no: int, abstain: int) -> dict[s
 
 PASS_MEMBERS = members(20, 15, 11, 3, 1)
 PASS_REPS = reps(45, 31, 20, 8, 3)
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
 
 
 def task(eng, iid: int, element: str):

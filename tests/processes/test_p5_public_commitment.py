@@ -16,12 +16,9 @@ import pytest
 
 from engine import PermissionDenied, ValidationError
 from tests.fixtures.time import BJ, advance_to, bj, end_of
+from tests.fixtures.walk import completed
 
 KEY = "public_commitment"
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
 
 
 def open_task(eng, iid: int, element: str | None = None):

@@ -18,6 +18,7 @@ from datetime import timezone
 import pytest
 
 from tests.fixtures.time import BJ, advance_to, bj, end_of
+from tests.fixtures.walk import completed, open_elements
 
 KEY = "supervision_matter"
 MATTER = {"title": "落实县委书记关于秸秆禁烧工作的批示", "category": "批示件", "source": "县委书记",
@@ -28,14 +29,6 @@ SIGNED = {"sign_decision": "签收", "responsible_person": "chen", "measures": "
 DONE = {"result": "已完成全村巡查，清理秸秆堆 12 处", "completed_on": "2026-09-18",
         "evidence": ["att-photos"]}
 FEEDBACK = {"stage_progress": "已巡查 3 个组", "next_plan": "本周完成其余各组"}
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
-
-
-def open_elements(eng, iid: int) -> list[str]:
-    return sorted(t.element_id for t in eng.open_tasks(instance_id=iid))
 
 
 def task_of(eng, iid: int, element: str):

@@ -16,6 +16,7 @@ import pytest
 
 from engine import ValidationError
 from tests.fixtures.time import BJ, advance_to, bj, end_of
+from tests.fixtures.walk import cancelled, completed, open_elements
 
 KEY = "petition_backlog"
 CASE = {"title": "王某等 3 户征地补偿纠纷", "source": "来访", "category": "征地拆迁及房产开发纠纷",
@@ -31,18 +32,6 @@ RESOLVED = {"resolution_way": "司法调解、人民调解达成协议", "legal_
 PROGRESS = {"progress_note": "已核查补偿档案", "visits": 2, "leader_involved": True}
 ACCOUNTABILITY = {"accountable_persons": "李干部", "accountability_facts": "超过化解时限未办结",
                   "accountability_measure": "提醒谈话"}
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
-
-
-def cancelled(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "cancelled"]
-
-
-def open_elements(eng, iid: int) -> list[str]:
-    return sorted(t.element_id for t in eng.open_tasks(instance_id=iid))
 
 
 def task_of(eng, iid: int, element: str):

@@ -13,6 +13,7 @@ import pytest
 
 from engine import ValidationError
 from tests.fixtures.time import BJ, advance_to, bj, end_of
+from tests.fixtures.walk import completed, tasks_of
 
 KEY = "quarterly_report"
 SECRETARY = {"v1": "zhang", "v2": "wang", "v3": "zhou"}
@@ -20,14 +21,6 @@ SECRETARY = {"v1": "zhang", "v2": "wang", "v3": "zhou"}
 
 def utc(text: str):
     return bj(text).astimezone(timezone.utc)
-
-
-def completed(eng, iid: int) -> list[str]:
-    return [e.element_id for e in eng.history(iid) if e.kind == "completed"]
-
-
-def tasks_of(eng, iid: int, element: str) -> list:
-    return [t for t in eng.open_tasks(instance_id=iid) if t.element_id == element]
 
 
 def the_task(eng, iid: int, element: str, holder: str | None = None):
