@@ -7,6 +7,10 @@ from engine.models.runtime import (
 )
 from engine.models.audit import AuditEvent, AuditHead
 from engine.models.items import Item
+from engine.models.collab import (
+    Attachment, AttachmentBlob, Comment, ExtensionRequest, TaskCopy, TaskSigner,
+)
+from engine.models.reports import Circular
 from engine.models.jobs import (
     CalendarDay, CalendarYear, ChannelConfig, Job, Notification,
 )
@@ -16,4 +20,6 @@ __all__ = [
     "Deployment", "ProcessVersion", "ProcessElement", "ProcessInstance", "HumanTask", "TaskCandidate",
     "HistoryEvent", "EventSubscription", "AuditEvent", "AuditHead",
     "Job", "Notification", "ChannelConfig", "CalendarDay", "CalendarYear", "Item",
+    "Comment", "Attachment", "AttachmentBlob", "TaskCopy", "TaskSigner", "ExtensionRequest",
+    "Circular",
 ]

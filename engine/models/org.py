@@ -32,6 +32,8 @@ class Person(Base):
     #: where channels reach the person: e-mail, and a mobile for @-mentions in group robots
     email: Mapped[str | None] = mapped_column(String(200))
     mobile: Mapped[str | None] = mapped_column(String(30))
+    #: a salted scrypt hash (werkzeug.security); None: the person cannot sign in
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

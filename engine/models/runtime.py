@@ -54,6 +54,7 @@ class HumanTask(Base):
         Index("ix_human_tasks_org_state", "org_id", "state"),
         Index("ix_human_tasks_state_due", "state", "due_at"),
         Index("ix_human_tasks_org_light", "org_id", "state", "light"),
+        Index("ix_human_tasks_ended_by", "ended_by", "ended_at"),
     )
 
     #: the SpiffWorkflow task id
@@ -79,6 +80,12 @@ class HumanTask(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(64))
+    #: 委派: the person a delegated task comes back to (the assignee is the delegate)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    #: 委派: pending (with the delegate) or resolved (back with the owner)
+    delegation: Mapped[str | None] = mapped_column(String(10))
+    #: 后加签: the holder's form data, kept until the added signers have signed, JSON
+    pending_data: Mapped[str | None] = mapped_column(Text)
 
 
 class TaskCandidate(Base):
