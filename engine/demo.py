@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from engine.api import Engine
+from engine.circulars import previous_month
 from engine.clock import FrozenClock
 from engine.errors import ConflictError, DubanError
 from engine.models import Organisation, ProcessElement, ProcessInstance, ProcessVersion
@@ -40,6 +41,8 @@ ORGS = [(COUNTY, "湘潭县委组织部", "county", None), (TOWN, "易俗河镇�
         ("ysh-dcs", "易俗河镇督查室", "office", TOWN),
         *[(code, name, "branch", TOWN) for code, name in BRANCHES]]
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻"
+#: every demo person signs in with their username and this password
+DEMO_PASSWORD = "duban-2026"
 GIVEN = "建国志强海燕红梅卫东秀英国华春生桂兰德明小军丽娟永红文斌晓玲"
 
 
@@ -81,7 +84,8 @@ def load_demo(eng: Engine, *, with_instances: bool = True, days: int = 75) -> It
     eng.migrate()
     yield "database ready"
     fresh = _organisations(eng)
-    yield f"{len(ORGS)} organisations and {len(_people())} people ready"
+    yield (f"{len(ORGS)} organisations and {len(_people())} people ready "
+           f"(each signs in with their username and the password {DEMO_PASSWORD})")
     created = []
     for path in sorted(PROCESSES.glob("*.bpmn")):
         version = eng.deploy_file(path, by="admin")
@@ -91,6 +95,10 @@ def load_demo(eng: Engine, *, with_instances: bool = True, days: int = 75) -> It
     if with_instances and fresh:
         started = yield from _simulate(eng, days)
         yield f"{started} instances worked on over {days} simulated days"
+        # last month's circular (一月一通报), as the job on the 1st would have made it
+        month = previous_month(eng.clock.now(), eng.config.timezone)
+        eng.generate_circular(TOWN, month, by="system")
+        yield f"{month} circular of {TOWN} generated"
 
 
 def _organisations(eng: Engine) -> bool:
@@ -105,6 +113,7 @@ def _organisations(eng: Engine) -> bool:
         eng.add_person(username, name)
         for role, org in roles:
             eng.grant_role(username, role, org)
+        eng.set_password(username, DEMO_PASSWORD, by="admin")
     return True
 
 

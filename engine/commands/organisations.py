@@ -5,10 +5,10 @@ import re
 
 from sqlalchemy import select
 
-from engine import organisations, permissions
+from engine import organisations, passwords, permissions
 from engine.commands.runtime import require_actor
 from engine.db.command import CommandContext
-from engine.errors import ConflictError, PermissionDenied, ValidationError
+from engine.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from engine.models import Membership, Person, Role
 from engine.organisations import SYSTEM_ACTOR
 from engine.views import OrganisationView, PersonView
@@ -65,3 +65,45 @@ def ensure_roles(ctx: CommandContext, *, by: str = SYSTEM_ACTOR) -> None:
     for code, name in organisations.DEFAULT_ROLES.items():
         if code not in have:
             ctx.session.add(Role(code=code, name=name))
+
+
+def set_password(ctx: CommandContext, username: str, password: str, *, by: str,
+                 current: str | None = None) -> None:
+    """Set a person's sign-in password: an admin for anyone, a person for themself
+    (who must give the *current* password when they have one)."""
+    require_actor(ctx, by)
+    person = organisations.get_person(ctx.session, username)
+    if by != username:
+        _require_admin(ctx, by)
+    elif person.password_hash and not passwords.verify_password(person.password_hash,
+                                                                current or ""):
+        raise ValidationError({"current": "the current password is wrong"})
+    problem = passwords.problem_with(password)
+    if problem:
+        raise ValidationError({"password": problem})
+    person.password_hash = passwords.hash_password(password)
+    ctx.record("person.password_set", by=by, username=username)
+
+
+def set_active(ctx: CommandContext, username: str, active: bool, *, by: str) -> None:
+    """Let a person sign in and receive tasks again, or stop them (离任)."""
+    _require_admin(ctx, by)
+    person = organisations.get_person(ctx.session, username)
+    if person.active == active:
+        return
+    person.active = active
+    ctx.record("person.activated" if active else "person.deactivated", by=by, username=username)
+
+
+def revoke_role(ctx: CommandContext, username: str, role: str, org: str, *, by: str) -> None:
+    _require_admin(ctx, by)
+    person = organisations.get_person(ctx.session, username)
+    code = organisations.role_code(ctx.session, role)
+    target = organisations.get_org(ctx.session, org)
+    found = ctx.session.execute(select(Membership).where(
+        Membership.person_id == person.id, Membership.org_id == target.id,
+        Membership.role_code == code)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"{username} holds no {code} role in {target.code}")
+    ctx.session.delete(found)
+    ctx.record("role.revoked", by=by, username=username, role=code, org=target.code)

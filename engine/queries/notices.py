@@ -1,7 +1,7 @@
 """A person's in-app notices, newest first."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import ValidationError
@@ -21,3 +21,8 @@ def notifications(session: Session, username: str, *, unread_only: bool = False,
     rows = session.execute(query.order_by(Notification.id.desc()).limit(limit)).scalars()
     return [NotificationView(n.id, n.recipient, n.kind, n.level, n.title, n.body, n.instance_id,
                              n.task_id, n.sent_by, n.created_at, n.read_at) for n in rows]
+
+
+def unread_count(session: Session, username: str) -> int:
+    return session.execute(select(func.count()).select_from(Notification).where(
+        Notification.recipient == username, Notification.read_at.is_(None))).scalar_one()
