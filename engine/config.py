@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Mapping
 
 DEFAULT_DATABASE_URL = "sqlite:///duban.db"
 
@@ -27,11 +28,15 @@ class EngineConfig:
     pool_size: int = 5
     #: echo SQL (debugging)
     echo: bool = False
+    #: the largest evidence file (佐证材料) accepted, in bytes
+    attachment_max_bytes: int = 10 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.sqlite_synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
             raise ValueError("DUBAN_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
+        if not isinstance(self.attachment_max_bytes, int) or self.attachment_max_bytes < 1:
+            raise ValueError("DUBAN_ATTACHMENT_MAX_BYTES must be a whole number of bytes")
 
     @classmethod
     def from_env(cls, database_url: str | None = None, **overrides: object) -> "EngineConfig":
@@ -44,6 +49,18 @@ class EngineConfig:
             "sqlite_synchronous": env.get("DUBAN_SQLITE_SYNCHRONOUS", cls.sqlite_synchronous),
             "async_job_commit": env.get("DUBAN_ASYNC_JOB_COMMIT", "true").lower()
             not in ("0", "false", "no", "off"),
+            "attachment_max_bytes": _whole(env, "DUBAN_ATTACHMENT_MAX_BYTES",
+                                           cls.attachment_max_bytes),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {text!r}") from None

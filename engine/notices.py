@@ -23,7 +23,9 @@ from engine.organisations import get_org
 if TYPE_CHECKING:
     from engine.db.command import CommandContext
 
-KINDS = ("remind", "overdue", "urge", "escalate", "extended", "info")
+KINDS = ("remind", "overdue", "urge", "escalate", "extended", "info",
+         # a task handed to someone (转办, 委派, 加签), a copy (抄送), 延期申请
+         "assigned", "copy", "extension")
 
 
 def notify(ctx: "CommandContext", recipients: Iterable[str], *, kind: str, title: str,

@@ -295,6 +295,14 @@ def add_history(ctx: "CommandContext", task: HumanTask, kind: str, *, by: str,
         detail=json.dumps(detail, ensure_ascii=False) if detail else None))
 
 
+def add_instance_history(ctx: "CommandContext", instance_id: int, kind: str, *, by: str,
+                         detail: dict[str, Any] | None = None) -> None:
+    """A history row for something people do to a whole instance (a copy sent, ...)."""
+    ctx.session.add(HistoryEvent(
+        instance_id=instance_id, kind=kind, at=ctx.now, by=by,
+        detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+
+
 def _sync_timer_jobs(ctx: "CommandContext", row: ProcessInstance, changes: Changes,
                      before: dict[str, Any]) -> None:
     """One job per waiting timer, due when the timer is; gone when the timer is."""

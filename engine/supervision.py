@@ -23,7 +23,7 @@ from engine.jobs import handler
 from engine.models import (
     HumanTask, Job, Organisation, ProcessElement, ProcessInstance, ProcessVersion, TaskCandidate,
 )
-from engine.organisations import SYSTEM_ACTOR, ancestors, holders, memberships, role_code
+from engine.organisations import ancestors, holders, memberships, role_code
 from engine.timetext import parse_duration
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ DEFAULT_LADDER: list[dict[str, Any]] = [
     {"after_working_days": 2, "role": "leader", "org": "above"},
 ]
 #: roles that may urge and extend: they supervise the organisations they hold them in
-SUPERVISOR_ROLES = {"admin", "inspector", "secretary", "leader", "organisation_member"}
+SUPERVISOR_ROLES = permissions.SUPERVISOR_ROLES
 
 
 def _open_task(ctx: "CommandContext", task_id: str | None) -> HumanTask | None:
@@ -208,18 +208,8 @@ def _org_reached(ctx: "CommandContext", people: list[str], role: str | None) -> 
 # -- commands -------------------------------------------------------------------------
 
 def require_supervisor(ctx: "CommandContext", username: str, org_id: int | None) -> None:
-    if username == SYSTEM_ACTOR or permissions.is_admin(ctx.session, username):
-        return
-    target = ctx.session.get(Organisation, org_id) if org_id else None
-    for role, org in memberships(ctx.session, username):
-        if role not in SUPERVISOR_ROLES or target is None:
-            continue
-        # an office (督查室, 党建工作站) acts for the town it belongs to
-        scope = ctx.session.get(Organisation, org.parent_id) \
-            if org.kind == "office" and org.parent_id else org
-        if scope is not None and target.path.startswith(scope.path):
-            return
-    raise PermissionDenied(f"{username} does not supervise this organisation")
+    if not permissions.supervises(ctx.session, username, org_id):
+        raise PermissionDenied(f"{username} does not supervise this organisation")
 
 
 def _task_for_supervision(ctx: "CommandContext", task_id: str, by: str) -> HumanTask:

@@ -50,6 +50,21 @@ def check_data(data: Any, what: str = "data") -> dict[str, Any]:
     return dict(data)
 
 
+def check_text(value: Any, what: str, *, limit: int = 4000,
+               required: bool = True) -> str | None:
+    """Stripped text of at most *limit* characters; None when optional and blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError({what: "is required"})
+        return None
+    if not isinstance(value, str):
+        raise ValidationError({what: "must be text"})
+    text = value.strip()
+    if len(text) > limit:
+        raise ValidationError({what: f"must be at most {limit} characters"})
+    return text
+
+
 _ACTIVE = select(Person.__table__.c.active).where(
     Person.__table__.c.username == bindparam("username"))
 _V = ProcessVersion.__table__.c

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
-from engine import forms, permissions, runtime, votes
+from engine import forms, handover, permissions, runtime, votes
 from engine.bpmn import workflows
 from engine.commands.runtime import check_data, forward_thrown_signals, require_actor
 from engine.db.command import CommandContext
@@ -35,6 +36,8 @@ def _open_task(ctx: CommandContext, task_id: str) -> tuple[HumanTask, ProcessIns
 def _touch(ctx: CommandContext, instance: ProcessInstance) -> None:
     """Bump the instance's version, so two commands on its tasks cannot both win."""
     instance.updated_at = ctx.now
+    # an unchanged value writes nothing (a frozen clock, or two commands in one tick)
+    flag_modified(instance, "updated_at")
     ctx.session.add(instance)
     ctx.session.flush()
 
@@ -90,33 +93,46 @@ def complete(ctx: CommandContext, task_id: str, data: dict[str, Any] | None = No
     """Complete a task with form data, then run the instance until it waits (办理).
 
     A candidate of an unclaimed task may complete it directly (it is claimed
-    on the way). The data is checked against the task's form first.
+    on the way). The data is checked against the task's form first. What a
+    delegate left as a draft (委派) is the starting point; the data given wins.
+    While signers after the holder wait (后加签), the checked data is kept and
+    the task goes to the first of them instead: the returned view is still open.
 
     :raise NotFound: no task has this id.
     :raise ValidationError: listing each bad field; the task stays open.
     :raise PermissionDenied: *by* may not act on the task.
-    :raise ConflictError: the task was completed or changed by someone else first.
+    :raise ConflictError: the task was completed or changed by someone else first,
+        or it is delegated or with its added signers (they resolve or sign instead).
     """
     require_actor(ctx, by)
     payload = check_data(data)
     task, instance = _open_task(ctx, task_id)
-    permissions.require_task_actor(ctx.session, task, by)
+    # an owner waiting for a delegate or signers is told why below
+    if not handover.waits_for_others(ctx.session, task, by):
+        permissions.require_task_actor(ctx.session, task, by)
+    handover.refuse_while_away(ctx.session, task, "completed")
+    return finish(ctx, task, instance, {**handover.draft(task), **payload}, by=by)
+
+
+def finish(ctx: CommandContext, task: HumanTask, instance: ProcessInstance,
+           payload: dict[str, Any], *, by: str, checked: bool = False) -> TaskView:
+    """Complete an open task's workflow step with *payload* and run the instance on.
+
+    :param checked: the payload was validated before (后加签: the holder's kept data).
+    """
     loaded = runtime.load(ctx, instance.id)
     with loaded.spec.lock:
         spiff = runtime.spiff_task(loaded, task.id)
         if not workflows.is_ready(spiff):
-            raise ConflictError(f"task {task_id} is not ready")
+            raise ConflictError(f"task {task.id} is not ready")
         form = workflows.human_form(spiff.task_spec)
-        clean = forms.validate(form, payload)
-        # a field the person left empty is still there (as None) for later conditions
-        for field in form:
-            if field["name"] not in clean and field["name"] not in spiff.data:
-                clean[field["name"]] = None
-        vote = workflows.vote_rule(spiff.task_spec)
-        if vote is not None:
-            clean.update(votes.decide(vote, clean))
+        clean = payload if checked else _clean(spiff, form, payload)
         if task.assignee is None:
             task.assignee = by
+        if not checked and handover.hand_to_after_signers(ctx, task, clean, by=by):
+            _touch(ctx, instance)
+            return task_view(ctx.session, task, process_key=instance.process_key, form=form)
+        task.pending_data = None
         workflows.complete_human_task(spiff, clean)
         ctx.record("task.completed", by=by, instance_id=instance.id, task_id=task.id,
                    element_id=task.element_id, data=clean)
@@ -124,4 +140,17 @@ def complete(ctx: CommandContext, task_id: str, data: dict[str, Any] | None = No
         changes = runtime.save(ctx, loaded, by=by, acted_task=task.id, error=error)
     forward_thrown_signals(ctx, instance.id, changes, by=by)
     return task_view(ctx.session, task, candidates=(), process_key=instance.process_key,
-                     form=workflows.human_form(spiff.task_spec))
+                     form=form)
+
+
+def _clean(spiff: Any, form: list[dict[str, Any]], payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload checked against the task's form, with its vote decided."""
+    clean = forms.validate(form, payload)
+    # a field the person left empty is still there (as None) for later conditions
+    for field in form:
+        if field["name"] not in clean and field["name"] not in spiff.data:
+            clean[field["name"]] = None
+    vote = workflows.vote_rule(spiff.task_spec)
+    if vote is not None:
+        clean.update(votes.decide(vote, clean))
+    return clean

@@ -32,7 +32,8 @@ def task_view(session: Session, task: HumanTask, *,
         candidates=candidates, org_id=task.org_id, created_at=task.created_at,
         due_at=task.due_at, warn_at=task.warn_at, form=tuple(form),
         ended_at=task.ended_at, ended_by=task.ended_by, light=task.light,
-        due_provisional=bool(task.due_provisional), escalation_level=task.escalation_level or 0)
+        due_provisional=bool(task.due_provisional), escalation_level=task.escalation_level or 0,
+        owner=task.owner, delegation=task.delegation)
 
 
 def get_task(session: Session, task_id: str) -> TaskView:
