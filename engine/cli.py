@@ -363,6 +363,52 @@ def audit_verify(ctx: Context) -> None:
     sys.exit(1)
 
 
+@cli.group()
+def ledger() -> None:
+    """The ledger (台账): Excel export, and importing a problem list (问题清单)."""
+
+
+@ledger.command("export")
+@click.option("--org", default=None, help="organisation code (default: what --as sees)")
+@click.option("--kind", default=None, help="problem, matter or petition")
+@click.option("--state", default=None, help="a state, or `open`")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="the .xlsx file to write")
+@click.option("--as", "--by", "by", default="admin", show_default=True)
+@pass_ctx
+@_guard
+def ledger_export(ctx: Context, org: str | None, kind: str | None, state: str | None,
+                  out_path: str, by: str) -> None:
+    """Write the ledger rows *by* may see to an Excel file."""
+    target = Path(out_path)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            ctx.engine.export_ledger(by, out, org=org, kind=kind, state=state)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)  # never leave half a workbook under the real name
+    click.echo(f"ledger written to {target}")
+
+
+@ledger.command("import")
+@click.argument("xlsx", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "--by", "by", required=True, help="who registers the problems")
+@pass_ctx
+@_guard
+def ledger_import(ctx: Context, xlsx: str, by: str) -> None:
+    """Register every problem of a problem list (one 问题整改销号 each), or none."""
+    try:
+        with open(xlsx, "rb") as content:
+            report = ctx.engine.import_problem_list(content, by=by)
+    except ValidationError as err:
+        for where, reason in err.fields.items():
+            click.echo(f"{where}: {reason}", err=True)
+        raise
+    click.echo(f"{report.rows} problems registered: {', '.join(report.numbers)}")
+
+
 @cli.command()
 @click.option("--instances/--no-instances", default=True, help="also start a few instances")
 @pass_ctx

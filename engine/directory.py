@@ -6,13 +6,14 @@ a handler the database session itself.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
-from engine.models import Organisation
+from engine.models import Circular, Organisation
 from engine.organisations import get_org, holders, role_code
 
 
@@ -44,6 +45,14 @@ class Directory:
     def holders(self, role: str, code: str | None = None) -> list[str]:
         return holders(self._session, role_code(self._session, role), self._org(code).id)
 
+    def latest_circular(self, code: str | None = None) -> tuple[int, dict[str, Any]] | None:
+        """(id, figures) of the newest stored monthly circular of the organisation
+        (newest month, then newest generation), or None."""
+        row = self._session.execute(
+            select(Circular.id, Circular.body_json).where(Circular.org_id == self._org(code).id)
+            .order_by(Circular.month.desc(), Circular.id.desc()).limit(1)).first()
+        return (row[0], json.loads(row[1])) if row is not None else None
+
 
 def branches_under(data: dict[str, Any], *, directory: Directory, **_: Any) -> dict[str, Any]:
     """Built-in handler ``org.branches``: ``branches`` = the branch codes under the
@@ -54,4 +63,16 @@ def branches_under(data: dict[str, Any], *, directory: Directory, **_: Any) -> d
             "branch_names": {code: directory.organisation(code)["name"] for code in codes}}
 
 
-BUILTIN_HANDLERS = {"org.branches": branches_under}
+def circular_figures(data: dict[str, Any], *, directory: Directory, **_: Any) -> dict[str, Any]:
+    """Built-in handler ``circular.figures``: the figures of the organisation's newest
+    stored monthly circular (engine/circulars.py), for the monthly_circular procedure's
+    汇总排名 step: ``circular_id`` (None when none is stored), ``circular_month``,
+    ``period``, ``matters_due``, ``matters_on_time``, ``matters_overdue``, ``ranking``
+    and ``overdue_list``."""
+    from engine.circulars import figures
+
+    found = directory.latest_circular(data.get("town"))
+    return figures(found[1], found[0]) if found is not None else figures(None, None)
+
+
+BUILTIN_HANDLERS = {"org.branches": branches_under, "circular.figures": circular_figures}

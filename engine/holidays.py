@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from engine.errors import ValidationError
 from engine.models import CalendarDay, CalendarYear
@@ -40,6 +41,31 @@ def calendar(ctx: "CommandContext") -> WorkCalendar:
     years = list(ctx.session.execute(select(CalendarYear.year)).scalars())
     cal = WorkCalendar(rules, years, ctx.engine.config.timezone)
     ctx.engine._calendar = (stamp, cal)
+    return cal
+
+
+#: (database, zone, stamp) → calendar, for queries, which have no command context
+_STORED: dict[tuple[str, str], tuple[tuple[Any, ...], WorkCalendar]] = {}
+
+
+def stored_calendar(session: Session, tz: str) -> WorkCalendar:
+    """The calendar as the database holds it, for read-only queries.
+
+    It never seeds (a database without official years counts weekends only) and
+    is cached while the calendar tables are unchanged.
+    """
+    stamp = tuple(session.execute(select(
+        func.count(CalendarYear.year), func.max(CalendarYear.loaded_at),
+        select(func.count(CalendarDay.day)).scalar_subquery())).one())
+    key = (str(session.get_bind().url), tz)
+    cached = _STORED.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rules = [DayRule(r.day, r.workday, r.name)
+             for r in session.execute(select(CalendarDay)).scalars()]
+    years = list(session.execute(select(CalendarYear.year)).scalars())
+    cal = WorkCalendar(rules, years, tz)
+    _STORED[key] = (stamp, cal)
     return cal
 
 

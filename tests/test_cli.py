@@ -81,3 +81,31 @@ def test_demo_loads_the_shipped_procedures_twice_without_harm(eng, db_url):
     again = run("demo")
     assert again.exit_code == 0 and "instances worked on" not in again.output
     assert json.loads(run("tasks", "--json").output)
+
+
+def test_ledger_export_and_import(run, org, tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    assert run("deploy", str(ROOT / "processes" / "p2_problem_rectification.bpmn")).exit_code == 0
+    wb = Workbook()
+    wb.active.append(["问题（事项）", "问题来源", "责任单位", "时限要求"])
+    wb.active.append(["公开栏未更新", "上级点", "一村党支部", "2026-09-30"])
+    wb.active.append(["活动室破损", "外星人提", "v2", "下月"])
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    refused = run("ledger", "import", str(bad), "--by", "sun")
+    assert refused.exit_code == 5
+    assert "3:问题来源: must be one of 上级点, 自己找, 群众提" in refused.output
+    wb.active.delete_rows(3)
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    done = run("ledger", "import", str(good), "--as", "sun")
+    assert done.exit_code == 0 and "1 problems registered: WT-" in done.output
+    out = tmp_path / "ledger.xlsx"
+    written = run("ledger", "export", "--org", "t1", "--out", str(out), "--as", "sun")
+    assert written.exit_code == 0, written.output
+    sheet = load_workbook(out).active
+    assert sheet["C3"].value == "公开栏未更新" and sheet["F3"].value == "一村党支部"
+    assert run("ledger", "export", "--org", "v2", "--out", str(out),
+               "--as", "zhang").exit_code == 7
+    assert not list(tmp_path.glob("*.part"))  # no half workbook left behind

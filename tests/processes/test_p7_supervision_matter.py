@@ -341,9 +341,9 @@ def test_a_circular_is_started_for_every_town_on_the_fifth_of_each_month(circula
                                "circular_file": ["att-final"]}, by="qian")
 
     # then: issued, after two drafts
-    assert completed(eng, iid) == ["every_month", "merge_compile", "compile", "approve",
-                                   "approve_gw", "merge_compile", "compile", "approve",
-                                   "approve_gw", "issue", "issued"]
+    assert completed(eng, iid) == ["every_month", "gather", "merge_compile", "compile",
+                                   "approve", "approve_gw", "merge_compile", "compile",
+                                   "approve", "approve_gw", "issue", "issued"]
     assert eng.get_instance(iid).state == "completed"
 
 
