@@ -14,6 +14,15 @@ from engine.views import (
     HistoryEventView, InstanceView, ItemView, NotificationView, OrganisationView, PersonView,
     TaskView, VersionView,
 )
+from engine.views import (
+    AttachmentView, CommentView, CopyView, ExtensionRequestView, SignerView,
+)
+from engine.views import SendBackTarget
+from engine.views import InboxPage, InboxRow, TaskDetailView  # -- inbox --
+from engine.views import (  # -- instance pages --
+    DiagramView, IncidentView, InstanceListView, InstancePageView, InstanceRow, StartableView,
+    StartFormView, TimelineEntry,
+)
 
 __all__ = [
     "Engine", "EngineConfig", "Clock", "SystemClock", "FrozenClock",
@@ -21,4 +30,11 @@ __all__ = [
     "PermissionDenied", "ScriptError", "JobError", "Problem",
     "VersionView", "TaskView", "InstanceView", "HistoryEventView", "OrganisationView",
     "PersonView", "ItemView", "NotificationView",
+    "CommentView", "AttachmentView", "CopyView", "SignerView", "ExtensionRequestView",
+    "SendBackTarget",
+    # inbox
+    "InboxPage", "InboxRow", "TaskDetailView",
+    # instance pages
+    "DiagramView", "IncidentView", "InstanceListView", "InstancePageView", "InstanceRow",
+    "StartableView", "StartFormView", "TimelineEntry",
 ]

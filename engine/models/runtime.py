@@ -84,7 +84,8 @@ class HumanTask(Base):
     owner: Mapped[str | None] = mapped_column(String(64))
     #: 委派: pending (with the delegate) or resolved (back with the owner)
     delegation: Mapped[str | None] = mapped_column(String(10))
-    #: 后加签: the holder's form data, kept until the added signers have signed, JSON
+    #: JSON, see engine/handover.py: {"draft": …} what a delegate filled in (委派), or
+    #: {"submitted": …} the holder's checked data, kept until the after-signers sign (后加签)
     pending_data: Mapped[str | None] = mapped_column(Text)
 
 
