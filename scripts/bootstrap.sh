@@ -32,3 +32,15 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
+
+# browser libraries (bpmn-js, ECharts) from the pinned lockfile, served from node_modules
+lock_stamp="$ROOT/node_modules/.duban-$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)"
+if [ ! -f "$lock_stamp" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "duban's pages need Node.js and npm to install bpmn-js and ECharts" >&2; exit 1
+  fi
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$lock_stamp"
+fi
+# the interface's translations (zh_CN, en) from their .po sources
+"$VENV/bin/python" -m web.i18n compile

@@ -24,6 +24,13 @@ PG_ADMIN_URL = os.environ.get("DUBAN_TEST_PG_URL",
 pytest_plugins = ["tests.fixtures.org"]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The pages need their compiled catalogues (the set-up scripts build them too)."""
+    from web import i18n
+
+    i18n.compile_all()
+
+
 def _pg_reachable() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=2):

@@ -1,21 +1,12 @@
 """Health pages: is the process up, and can it reach its database?"""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template_string
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from web import engine_of
 
 bp = Blueprint("health", __name__)
-
-INDEX = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>督办 duban</title></head>
-<body><h1>督办 duban</h1><p>服务运行中。健康检查：<a href="/healthz">/healthz</a></p></body></html>"""
-
-
-@bp.get("/")
-def index() -> str:
-    return render_template_string(INDEX)
 
 
 @bp.get("/healthz")
