@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine import permissions, runtime
+from engine import handover, permissions, runtime
 from engine.bpmn import jump, workflows
 from engine.commands.runtime import forward_thrown_signals, require_actor
 from engine.db.command import CommandContext
@@ -79,16 +79,6 @@ def _open_task(ctx: CommandContext, task_id: str) -> tuple[HumanTask, ProcessIns
     instance = runtime.get_row(ctx, task.instance_id)
     _running(instance)
     return task, instance
-
-
-def _refuse_while_away(ctx: CommandContext, task: HumanTask) -> None:
-    """A task with a delegate (委派) or waiting added signers (加签) is not its holder's to
-    send back until it is back with them."""
-    waiting = ctx.session.execute(select(TaskSigner.id).where(
-        TaskSigner.task_id == task.id, TaskSigner.state == "waiting").limit(1)).first()
-    if task.delegation == "pending" or waiting is not None:
-        raise ConflictError(f"task {task.id} is with {task.assignee} (委派 or 加签); it can be "
-                            "sent back once it is back with its holder")
 
 
 def _completions(ctx: CommandContext, instance_id: int) -> dict[str, tuple[str | None, datetime]]:
@@ -174,7 +164,7 @@ def send_back(ctx: CommandContext, task_id: str, *, to_element: str | None = Non
     text = _reason(reason, required=True)
     task, instance = _open_task(ctx, task_id)
     permissions.require_task_actor(ctx.session, task, by)
-    _refuse_while_away(ctx, task)
+    handover.refuse_while_away(ctx.session, task, "sent back")
     loaded = runtime.load(ctx, instance.id)
     with loaded.spec.lock:
         current = runtime.spiff_task(loaded, task.id)

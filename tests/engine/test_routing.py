@@ -489,7 +489,7 @@ def test_a_delegated_task_is_not_sent_back_until_it_is_back(steps):
         row.owner, row.assignee, row.delegation = "zhao", "sun", "pending"
         s.commit()
     # the delegate works on it for zhao: only zhao, once it is back, may send it back
-    with pytest.raises(ConflictError, match="委派"):
+    with pytest.raises(ConflictError, match="delegated"):
         steps.send_back(step3.id, to_element="step1", reason="退回", by="sun")
 
 
