@@ -71,21 +71,6 @@ def _add_home_and_context(app: Flask) -> None:
             return redirect(url_for("inbox.index"))
         return redirect(url_for("auth.change_password"))
 
-    @app.before_request
-    def _refuse_nul() -> None:
-        """No database keeps a NUL character (PostgreSQL refuses it in any text):
-        a request carrying one in its path, query or form is a bad request."""
-        from flask import abort, request
-        from flask_babel import gettext as _
-
-        if "\x00" in request.path or "\x00" in request.query_string.decode("latin-1") \
-                or "%00" in request.query_string.decode("latin-1"):
-            abort(400, description=_("NUL characters are not allowed."))
-        if request.method == "POST" and request.mimetype in (
-                "application/x-www-form-urlencoded", "multipart/form-data"):
-            if any("\x00" in value for _, value in request.form.items(multi=True)):
-                abort(400, description=_("NUL characters are not allowed."))
-
     @app.context_processor
     def _globals() -> dict[str, Any]:
         unread = 0

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from engine.evidence import TYPES
+from web.form_fields import clean
 
 TABS = ("todo", "done", "started", "copied")
 LIGHTS = ("red", "yellow", "green", "none")
@@ -25,13 +26,6 @@ MAX_PAGE_NUMBER = 100_000
 ACCEPT = ",".join(f".{ext}" for ext in sorted(TYPES))
 #: the longest text a filter value may be
 MAX_ARG = 200
-
-
-def clean(value: Any, limit: int | None = None) -> str:
-    """Text from a browser: NUL characters (which no database column keeps) dropped,
-    surrounding blanks stripped, optionally cut to *limit* characters."""
-    text = str(value or "").replace("\x00", "").strip()
-    return text[:limit] if limit else text
 
 
 def page_number(args: Mapping[str, str]) -> int:
