@@ -18,6 +18,7 @@ from engine.views import CommentView, HistoryEventView, TaskDetailView
 from web.auth import engine, me
 from web.inbox import bp
 from web.inbox.forms import ACCEPT, as_list, hint, initial_values, max_length, shown
+from web.wording import INSTANCE_STATES, ITEM_STATES
 
 #: history kinds as the timeline names them
 KINDS = {
@@ -37,12 +38,6 @@ KINDS = {
     "instance_started": _l("Started"), "instance_ended": _l("Finished"),
 }
 TASK_STATES = {"open": _l("Open"), "completed": _l("Completed"), "cancelled": _l("Ended")}
-INSTANCE_STATES = {"running": _l("Running"), "completed": _l("Finished"),
-                   "failed": _l("Failed"), "cancelled": _l("Cancelled"),
-                   "suspended": _l("Suspended")}
-ITEM_STATES = {"registered": _l("Registered"), "assigned": _l("Being assigned"),
-               "rectifying": _l("Rectifying"), "reviewing": _l("Under review"),
-               "closed": _l("Closed (销号)"), "cancelled": _l("Cancelled")}
 #: element types whose plain state changes the timeline shows
 PEOPLES_STEPS = {"UserTask", "ManualTask"}
 #: verbs that hand the task to someone the viewer picks from a list

@@ -16,7 +16,8 @@ from engine.errors import ValidationError
 from web.auth import engine, me
 from web.form_fields import clean
 from web.instances import bp
-from web.instances.wording import INSTANCE_STATES, ITEM_KINDS, ITEM_STATES, sentence
+from web.instances.wording import ITEM_KINDS, sentence
+from web.wording import INSTANCE_STATES, ITEM_STATES
 
 #: ids are 32-bit integers in the database: a larger one cannot exist
 ID = "int(max=2147483647)"

@@ -13,13 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.views import TimelineEntry
+from web.wording import ITEM_STATES
 
-INSTANCE_STATES = {"running": _l("Running"), "suspended": _l("Suspended"),
-                   "failed": _l("Failed"), "completed": _l("Finished"),
-                   "cancelled": _l("Cancelled")}
-ITEM_STATES = {"registered": _l("Registered"), "assigned": _l("Being assigned"),
-               "rectifying": _l("Rectifying"), "reviewing": _l("Under review"),
-               "closed": _l("Closed (销号)"), "cancelled": _l("Cancelled")}
 ITEM_KINDS = {"problem": _l("Problem"), "matter": _l("Assigned matter"),
               "petition": _l("Petition case")}
 LIGHTS = {"green": _l("green"), "yellow": _l("yellow"), "red": _l("red")}
