@@ -9,7 +9,7 @@ from engine import organisations, passwords, permissions
 from engine.commands.runtime import require_actor
 from engine.db.command import CommandContext
 from engine.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from engine.models import Membership, Person, Role
+from engine.models import Membership, Organisation, Person, Role
 from engine.organisations import SYSTEM_ACTOR
 from engine.views import OrganisationView, PersonView
 
@@ -45,14 +45,21 @@ def add_person(ctx: CommandContext, username: str, name: str, *, by: str) -> Per
     return PersonView(person.id, username, name, ())
 
 
-def grant_role(ctx: CommandContext, username: str, role: str, org: str, *, by: str) -> None:
-    _require_admin(ctx, by)
+def _membership(ctx: CommandContext, username: str, role: str,
+                org: str) -> tuple[Person, str, Organisation, Membership | None]:
+    """The person, role code and organisation named, and the membership joining them if any."""
     person = organisations.get_person(ctx.session, username)
     code = organisations.role_code(ctx.session, role)
     target = organisations.get_org(ctx.session, org)
-    exists = ctx.session.execute(select(Membership).where(
+    found = ctx.session.execute(select(Membership).where(
         Membership.person_id == person.id, Membership.org_id == target.id,
-        Membership.role_code == code)).first()
+        Membership.role_code == code)).scalar_one_or_none()
+    return person, code, target, found
+
+
+def grant_role(ctx: CommandContext, username: str, role: str, org: str, *, by: str) -> None:
+    _require_admin(ctx, by)
+    person, code, target, exists = _membership(ctx, username, role, org)
     if exists:
         return
     ctx.session.add(Membership(person_id=person.id, org_id=target.id, role_code=code))
@@ -97,12 +104,7 @@ def set_active(ctx: CommandContext, username: str, active: bool, *, by: str) -> 
 
 def revoke_role(ctx: CommandContext, username: str, role: str, org: str, *, by: str) -> None:
     _require_admin(ctx, by)
-    person = organisations.get_person(ctx.session, username)
-    code = organisations.role_code(ctx.session, role)
-    target = organisations.get_org(ctx.session, org)
-    found = ctx.session.execute(select(Membership).where(
-        Membership.person_id == person.id, Membership.org_id == target.id,
-        Membership.role_code == code)).scalar_one_or_none()
+    _person, code, target, found = _membership(ctx, username, role, org)
     if found is None:
         raise NotFound(f"{username} holds no {code} role in {target.code}")
     ctx.session.delete(found)
